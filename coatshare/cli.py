@@ -1,0 +1,52 @@
+"""The one command line, ``coatshare``: sub-commands grow with each capability.
+
+Domain errors are turned into a message and exit code 2 here, once.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from recipes.errors import CoatshareError
+
+app = typer.Typer(
+    name="coatshare",
+    help="Shared spray-finishing factories: recipes, cells, edge and cloud.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from coatshare.cli_bench import bench_app
+    from coatshare.cli_demo import demo
+    from coatshare.cli_recipe import recipe_app
+
+    app.add_typer(recipe_app, name="recipe")
+    app.add_typer(bench_app, name="bench")
+    app.command("demo")(demo)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point that maps domain errors to exit code 2 with a one-line reason."""
+    try:
+        result = app(standalone_mode=False)
+    except CoatshareError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)
