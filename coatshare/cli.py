@@ -5,7 +5,12 @@ Domain errors are turned into a message and exit code 2 here, once.
 
 from __future__ import annotations
 
+import os
 import sys
+
+# The deposition kernels make many small (N, 4) @ (4, M) products; BLAS threads only
+# contend there, so one thread unless the caller says otherwise.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import click
 import typer

@@ -33,7 +33,10 @@ class GunModel(BaseModel):
     profile: Literal["double_beta", "beta", "gaussian"] = "beta"
     flow_ml_min: float = Field(250.0, gt=0, description="paint leaving the gun")
     gun_efficiency: float = Field(
-        0.80, gt=0, le=1, description="share of paint reaching the fan deposit (bounce, airborne loss)"
+        0.80,
+        gt=0,
+        le=1,
+        description="share of paint reaching the fan deposit (bounce, airborne loss)",
     )
     semi_axis_a_mm: float = Field(100.0, gt=0, description="fan semi-axis along tool x at h_ref")
     semi_axis_b_mm: float = Field(100.0, gt=0, description="fan semi-axis along tool y at h_ref")

@@ -160,6 +160,11 @@ class GunTrajectory:
 
     def select(self, mask: np.ndarray) -> GunTrajectory:
         return GunTrajectory(
-            self.t_s[mask], self.dt_s[mask], self.position_mm[mask], self.axis[mask],
-            self.fan_x[mask], self.trigger[mask], self.kind[mask],
+            self.t_s[mask],
+            self.dt_s[mask],
+            self.position_mm[mask],
+            self.axis[mask],
+            self.fan_x[mask],
+            self.trigger[mask],
+            self.kind[mask],
         )

@@ -31,7 +31,9 @@ def flat_eligible(traj: GunTrajectory, z_top_mm: float, gun: GunModel) -> np.nda
     return traj.trigger & down & valid
 
 
-def _kernel(gun: GunModel, spacing_mm: float, standoff_mm: float, fan_angle_rad: float) -> np.ndarray:
+def _kernel(
+    gun: GunModel, spacing_mm: float, standoff_mm: float, fan_angle_rad: float
+) -> np.ndarray:
     """Wet-film rate (mm/s) of a still gun on the grid lattice, centred, odd-sized."""
     scale = gun.standoff_ref_mm / standoff_mm
     reach = gun.reach_mm / scale

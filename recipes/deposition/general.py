@@ -30,18 +30,35 @@ from recipes.program import GunTrajectory
 
 #: surface points per block and gun samples per chunk
 BLOCK_POINTS = 256
-GUN_CHUNK = 64
+GUN_CHUNK = 32
 #: normal-direction bins (per axis) used to make blocks normal-coherent
 _NORMAL_BINS = 4
+#: gun samples evaluated together against one block (keeps the arrays in cache)
+_GUN_SUBBLOCK = 1024
+#: side of the spatial cells that blocks are cut from (mm)
+_CELL_MM = 16.0
 #: guns closer than this along their axis deposit nothing (mm)
 _MIN_DZ_MM = 1e-3
 
 
-def _block_order(points_mm: np.ndarray, normals: np.ndarray, cell_mm: float) -> np.ndarray:
-    """Order samples so consecutive runs are compact in position and in normal."""
+def _blocks(
+    points_mm: np.ndarray, normals: np.ndarray, cell_mm: float, size: int
+) -> tuple[np.ndarray, list[slice]]:
+    """Order samples by (normal bin, spatial cell) and cut the order into blocks of at most
+    ``size`` that never straddle two cells, so every block is compact in space and normal."""
     cell = np.floor((points_mm - points_mm.min(axis=0)) / cell_mm).astype(np.int64)
     nbin = np.clip(((normals + 1.0) * 0.5 * _NORMAL_BINS).astype(np.int64), 0, _NORMAL_BINS - 1)
-    return np.lexsort((cell[:, 2], cell[:, 0], cell[:, 1], nbin[:, 2], nbin[:, 1], nbin[:, 0]))
+    keys = np.column_stack([nbin, cell])
+    order = np.lexsort(keys.T[::-1])
+    k = keys[order]
+    starts = np.flatnonzero(np.concatenate([[True], np.any(k[1:] != k[:-1], axis=1)]))
+    ends = np.concatenate([starts[1:], [len(order)]])
+    slices = [
+        slice(i, min(i + size, b))
+        for a, b in zip(starts, ends, strict=False)
+        for i in range(a, b, size)
+    ]
+    return order, slices
 
 
 def _runs(n: int, size: int) -> list[slice]:
@@ -50,30 +67,45 @@ def _runs(n: int, size: int) -> list[slice]:
 
 def _block_bounds(
     xyz: np.ndarray, dirs: np.ndarray, slices: list[slice]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per run: centre (B,3), radius (B,), mean unit direction (B,3), direction spread (B,).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per run: box centre (B,3), box half extents (B,3), radius (B,), mean unit direction
+    (B,3), direction spread (B,).
 
     The spread is the largest |dir - mean dir| in the run.
     """
-    centre = np.array([xyz[s].mean(axis=0) for s in slices])
-    radius = np.array([np.linalg.norm(xyz[s] - c, axis=1).max() for s, c in zip(slices, centre)])
+    lo = np.array([xyz[s].min(axis=0) for s in slices])
+    hi = np.array([xyz[s].max(axis=0) for s in slices])
+    centre = 0.5 * (lo + hi)
+    half = 0.5 * (hi - lo)
+    radius = np.linalg.norm(half, axis=1)
     mean = np.array([dirs[s].mean(axis=0) for s in slices])
     mean /= np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
-    spread = np.array([np.linalg.norm(dirs[s] - m, axis=1).max() for s, m in zip(slices, mean)])
-    return centre, radius, mean, spread
+    spread = np.array(
+        [np.linalg.norm(dirs[s] - m, axis=1).max() for s, m in zip(slices, mean, strict=False)]
+    )
+    return centre, half, radius, mean, spread
 
 
 def _candidate_pairs(
-    pc: np.ndarray, pr: np.ndarray, pn: np.ndarray, ps: np.ndarray,
-    gc: np.ndarray, gr: np.ndarray, gz: np.ndarray, gs: np.ndarray,
+    pc: np.ndarray,
+    ph: np.ndarray,
+    pr: np.ndarray,
+    pn: np.ndarray,
+    ps: np.ndarray,
+    gc: np.ndarray,
+    gh: np.ndarray,
+    gr: np.ndarray,
+    gz: np.ndarray,
+    gs: np.ndarray,
     gun: GunModel,
 ) -> np.ndarray:
     """(Bp, Bg) bool: block/chunk pairs that may exchange paint (conservative)."""
     d = pc[:, None, :] - gc[None, :, :]  # block centre minus gun-chunk centre
     dist = np.linalg.norm(d, axis=2)
     slack = pr[:, None] + gr[None, :]
-    # facing: some point must see some gun, n·(g - p) > 0
-    facing = -np.einsum("bk,bgk->bg", pn, d) + ps[:, None] * dist + slack > 0
+    # facing: some point must see some gun, n·(g - p) > 0; boxes bound n̄·(g - p)
+    box_n = np.abs(pn) @ gh.T + np.sum(np.abs(pn) * ph, axis=1)[:, None]
+    facing = -np.einsum("bk,bgk->bg", pn, d) + box_n + ps[:, None] * (dist + slack) > 0
     # in front of the gun and within the valid standoff
     dz = np.einsum("bgk,gk->bg", d, gz)
     reach_dz = gun.standoff_max_mm * np.hypot(1.0, gun.reach_mm / gun.standoff_ref_mm)
@@ -109,14 +141,13 @@ def deposit_general(
     y = np.cross(z, x)
     w = (traj.dt_s[on] * gun.deposit_rate_mm3_s).astype(np.float32)  # mm³ into the fan
 
-    order = _block_order(samples.points_mm, samples.normals, cell_mm=8.0 * np.sqrt(block_points))
+    order, p_slices = _blocks(samples.points_mm, samples.normals, _CELL_MM, block_points)
     P = samples.points_mm[order]
     N = samples.normals[order]
-    p_slices = _runs(n_pts, block_points)
     g_slices = _runs(len(g), GUN_CHUNK)
-    pc, pr, pn, ps = _block_bounds(P, N, p_slices)
-    gc, gr, gz, gs = _block_bounds(g, z, g_slices)
-    pairs = _candidate_pairs(pc, pr, pn, ps, gc, gr, gz, gs, gun)
+    pc, ph, pr, pn, ps = _block_bounds(P, N, p_slices)
+    gc, gh, gr, gz, gs = _block_bounds(g, z, g_slices)
+    pairs = _candidate_pairs(pc, ph, pr, pn, ps, gc, gh, gr, gz, gs, gun)
     kernel = _Kernel(gun)
 
     out = np.zeros(n_pts)
@@ -128,8 +159,12 @@ def deposit_general(
         origin = pc[i]
         p = (P[sl] - origin).astype(np.float32)
         n = N[sl].astype(np.float32)
-        gg = (g[gi] - origin).astype(np.float32)
-        out[sl] = kernel.block(p, n, gg, z[gi], x[gi], y[gi]) @ w[gi]
+        total = np.zeros(p.shape[0], dtype=np.float32)
+        for j in range(0, gi.size, _GUN_SUBBLOCK):
+            gs_ = gi[j : j + _GUN_SUBBLOCK]
+            gg = (g[gs_] - origin).astype(np.float32)
+            total += kernel.block(p, n, gg, z[gs_], x[gs_], y[gs_], w[gs_])
+        out[sl] = total
     wet_mm[order] = out
     return wet_mm * 1000.0
 
@@ -148,7 +183,9 @@ class _Kernel:
         self.inv_a2 = np.float32(1.0 / (a * a))
         self.inv_b2 = np.float32(1.0 / (b * b))
         if gun.profile != "gaussian":
-            self.norm = np.float32(1.0 / (a * b * beta_fn(0.5, gun.beta2) * beta_fn(0.5, gun.beta1 + 0.5)))
+            self.norm = np.float32(
+                1.0 / (a * b * beta_fn(0.5, gun.beta2) * beta_fn(0.5, gun.beta1 + 0.5))
+            )
 
     def block(
         self,
@@ -158,43 +195,59 @@ class _Kernel:
         z: np.ndarray,
         x: np.ndarray,
         y: np.ndarray,
+        w: np.ndarray,
     ) -> np.ndarray:
-        """Wet-film rate per unit deposit, (Np, Ng) float32, for points p (normals n)
-        and guns g with frames (z, x, y); coordinates relative to a common origin."""
-        z = z.astype(np.float32)
-        x = x.astype(np.float32)
-        y = y.astype(np.float32)
-        dz = p @ z.T
-        dz -= np.einsum("ij,ij->i", g, z)
-        dx = p @ x.T
-        dx -= np.einsum("ij,ij->i", g, x)
-        dy = p @ y.T
-        dy -= np.einsum("ij,ij->i", g, y)
-        dn = n @ g.T  # -(d·n) = n·g - n·p
-        dn -= np.einsum("ij,ij->i", n, p)[:, None]
+        """Wet film volume per area (mm) at points p (normals n) from guns g with frames
+        (z, x, y) and deposits w (mm³); coordinates relative to a common origin.
+
+        The four dot products per pair come from (Np, 4) @ (4, Ng) products in
+        homogeneous coordinates; the rest are in-place float32 passes.
+        """
+        f32 = np.float32
+        p4 = np.empty((p.shape[0], 4), dtype=f32)
+        p4[:, :3] = p
+        p4[:, 3] = 1.0
+        n4 = np.empty_like(p4)
+        n4[:, :3] = n
+        n4[:, 3] = -np.einsum("ij,ij->i", n, p)
+        g4 = np.empty((4, g.shape[0]), dtype=f32)
+        g4[:3] = g.T
+        g4[3] = 1.0
+
+        def coeff(v: np.ndarray) -> np.ndarray:
+            c = np.empty((4, v.shape[0]), dtype=f32)
+            c[:3] = v.T
+            c[3] = -np.einsum("ij,ij->i", g, v)
+            return c
+
+        dz = p4 @ coeff(z)  # d·z
+        dn = n4 @ g4  # n·g - n·p = -(d·n)
         np.maximum(dn, 0.0, out=dn)
         dn[dz > self.dz_max] = 0.0
-        inv = np.zeros_like(dz)
-        np.divide(self.h, dz, out=inv, where=dz > _MIN_DZ_MM)
-        # fac = h² dn / dz³ = dn inv³ / h
-        dn *= inv
-        dn *= inv
-        dn *= inv
-        dn *= np.float32(1.0 / self.h)
-        dx *= inv
-        dy *= inv
+        np.maximum(dz, f32(_MIN_DZ_MM), out=dz)
+        dx = p4 @ coeff(x)
+        dy = p4 @ coeff(y)
+        dz2 = dz * dz
         if self.gun.profile == "gaussian":
-            dens = self.gun.density(dx, dy).astype(np.float32)
+            inv = self.h / dz
+            dx *= inv
+            dy *= inv
+            dens = self.gun.density(dx, dy).astype(f32)
         elif self.circular:
+            # 1 - r²/R² on the reference plane, r² = (dx² + dy²) h² / dz²
             np.multiply(dx, dx, out=dx)
             np.multiply(dy, dy, out=dy)
             dx += dy
-            dx *= -self.inv_a2
+            dx /= dz2
+            dx *= -self.h * self.h * self.inv_a2
             dx += 1.0
             np.maximum(dx, 0.0, out=dx)
-            dens = _pow_inplace(dx, self.gun.beta1 - 1.0)
+            dens = _pow_inplace(dx, self.gun.beta1 - 1.0, dy)
             dens *= self.norm
         else:
+            inv = self.h / dz
+            dx *= inv
+            dy *= inv
             np.multiply(dx, dx, out=dx)
             dx *= -self.inv_a2
             dx += 1.0  # u = 1 - x²/a²
@@ -208,18 +261,33 @@ class _Kernel:
             dy[~inside] = 0.0
             dens = _pow_inplace(dx, self.gun.beta1 - 1.0) * _pow_inplace(dy, self.gun.beta2 - 1.0)
             dens *= self.norm
+        # obliquity h² (-d·n) / dz³
+        dz2 *= dz
+        dn /= dz2
         dens *= dn
-        return dens
+        return (dens @ w.astype(f32)) * (self.h * self.h)
 
 
-def _pow_inplace(a: np.ndarray, exponent: float) -> np.ndarray:
+def _outer_dot(a: np.ndarray, b: np.ndarray, minus: np.ndarray) -> np.ndarray:
+    """(Na, Nb) array a_i·b_j - minus_j for (Na, 3) a and (Nb, 3) b, without BLAS
+    (its threads only get in the way at K = 3)."""
+    out = np.multiply(a[:, 0:1], b[None, :, 0])
+    tmp = np.multiply(a[:, 1:2], b[None, :, 1])
+    out += tmp
+    np.multiply(a[:, 2:3], b[None, :, 2], out=tmp)
+    out += tmp
+    out -= minus
+    return out
+
+
+def _pow_inplace(a: np.ndarray, exponent: float, scratch: np.ndarray | None = None) -> np.ndarray:
     if exponent == 0.0:
         a[:] = 1.0
         return a
     if exponent == 1.0:
         return a
     if exponent == 1.5:
-        r = np.sqrt(a)
+        r = np.sqrt(a, out=scratch) if scratch is not None else np.sqrt(a)
         a *= r
         return a
     if exponent == 2.0:

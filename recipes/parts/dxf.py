@@ -100,11 +100,10 @@ def load_dxf(
     scale = INSUNITS_TO_MM[insunits]
     tolerance = arc_tolerance_mm / scale
 
-    query = "LWPOLYLINE POLYLINE CIRCLE"
-    if layer is not None:
-        query += f'[layer=="{layer}"]'
     contours: list[_Contour] = []
-    for entity in doc.modelspace().query(query):
+    for entity in doc.modelspace().query("LWPOLYLINE POLYLINE CIRCLE"):
+        if layer is not None and entity.dxf.layer.casefold() != layer.casefold():
+            continue  # layer names are case-insensitive in DXF
         xy = _entity_points(entity, tolerance, src)
         if xy is not None:
             contours.append(_make_contour(entity.dxf.handle, xy * scale, src))
@@ -171,9 +170,7 @@ def _entity_points(entity: DXFEntity, tolerance: float, src: str) -> np.ndarray 
     elif isinstance(entity, Polyline):
         if not (entity.is_2d_polyline or entity.is_3d_polyline):
             return None  # polyface and polygon meshes are not contours
-        vertices = [
-            v for v in entity.vertices if not v.dxf.flags & _SPLINE_FRAME_CONTROL_POINT
-        ]
+        vertices = [v for v in entity.vertices if not v.dxf.flags & _SPLINE_FRAME_CONTROL_POINT]
         xyz = np.array([tuple(v.dxf.location) for v in vertices], dtype=float).reshape(-1, 3)
         bulges = np.array([v.dxf.get("bulge", 0.0) for v in vertices], dtype=float)
         if entity.is_3d_polyline and np.ptp(xyz[:, 2], initial=0.0) > tolerance:

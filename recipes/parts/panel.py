@@ -46,12 +46,14 @@ class PanelPart:
         if not outline.is_valid:
             reason = shapely.is_valid_reason(outline)
             raise InvalidInputError(
-                "part.outline", f"invalid polygon ({reason}): open or self-intersecting",
+                "part.outline",
+                f"invalid polygon ({reason}): open or self-intersecting",
                 source=source,
             )
         if outline.area < MIN_AREA_MM2:
             raise InvalidInputError(
-                "part.outline", f"area {outline.area:.3g} mm2 is below {MIN_AREA_MM2} mm2",
+                "part.outline",
+                f"area {outline.area:.3g} mm2 is below {MIN_AREA_MM2} mm2",
                 source=source,
             )
         if not (thickness_mm > 0 and math.isfinite(thickness_mm)):
@@ -118,7 +120,9 @@ def _sample_top(outline: Polygon, z_mm: float, spacing_mm: float) -> tuple[Surfa
     return samples, grid
 
 
-def _sample_rings(rings: list, thickness_mm: float, spacing_mm: float, face_id: int) -> SurfaceSamples:
+def _sample_rings(
+    rings: list, thickness_mm: float, spacing_mm: float, face_id: int
+) -> SurfaceSamples:
     """Side-face samples along rings; normals (dy, -dx) point away from the material
     for an oriented polygon (exterior CCW, holes CW)."""
     n_rows = max(1, int(math.ceil(thickness_mm / spacing_mm)))

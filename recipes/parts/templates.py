@@ -50,10 +50,15 @@ def rect(
     """Rectangle (door, panel), optionally with rounded corners; origin at the lower left."""
     _positive(width_mm=width_mm, height_mm=height_mm)
     outline = _rounded_rect(width_mm / 2, height_mm / 2, width_mm, height_mm, corner_radius_mm)
-    params = dict(width_mm=width_mm, height_mm=height_mm, thickness_mm=thickness_mm,
-                  corner_radius_mm=corner_radius_mm)
-    return PanelPart.create(f"rect_{width_mm:g}x{height_mm:g}", outline, thickness_mm,
-                            "template:rect", params)
+    params = dict(
+        width_mm=width_mm,
+        height_mm=height_mm,
+        thickness_mm=thickness_mm,
+        corner_radius_mm=corner_radius_mm,
+    )
+    return PanelPart.create(
+        f"rect_{width_mm:g}x{height_mm:g}", outline, thickness_mm, "template:rect", params
+    )
 
 
 def round_top(diameter_mm: float = 800.0, thickness_mm: float = 25.0) -> PanelPart:
@@ -61,9 +66,13 @@ def round_top(diameter_mm: float = 800.0, thickness_mm: float = 25.0) -> PanelPa
     _positive(diameter_mm=diameter_mm)
     r = diameter_mm / 2
     outline = Point(r, r).buffer(r, quad_segs=_arc_segments(r))
-    return PanelPart.create(f"round_top_D{diameter_mm:g}", outline, thickness_mm,
-                            "template:round_top",
-                            dict(diameter_mm=diameter_mm, thickness_mm=thickness_mm))
+    return PanelPart.create(
+        f"round_top_D{diameter_mm:g}",
+        outline,
+        thickness_mm,
+        "template:round_top",
+        dict(diameter_mm=diameter_mm, thickness_mm=thickness_mm),
+    )
 
 
 def cutout_panel(
@@ -77,19 +86,35 @@ def cutout_panel(
     cutout_radius_mm: float = 0.0,
 ) -> PanelPart:
     """Panel with one rectangular cut-out (centred unless placed)."""
-    _positive(width_mm=width_mm, height_mm=height_mm, cutout_width_mm=cutout_width_mm,
-              cutout_height_mm=cutout_height_mm)
+    _positive(
+        width_mm=width_mm,
+        height_mm=height_mm,
+        cutout_width_mm=cutout_width_mm,
+        cutout_height_mm=cutout_height_mm,
+    )
     cx = width_mm / 2 if cutout_x_mm is None else cutout_x_mm
     cy = height_mm / 2 if cutout_y_mm is None else cutout_y_mm
     outer = _rounded_rect(width_mm / 2, height_mm / 2, width_mm, height_mm, 0.0)
     hole = _rounded_rect(cx, cy, cutout_width_mm, cutout_height_mm, cutout_radius_mm)
     if not outer.buffer(-1.0).contains(hole):
         raise InvalidInputError("cutout", "the cut-out must lie inside the panel, 1 mm clear")
-    params = dict(width_mm=width_mm, height_mm=height_mm, thickness_mm=thickness_mm,
-                  cutout_width_mm=cutout_width_mm, cutout_height_mm=cutout_height_mm,
-                  cutout_x_mm=cx, cutout_y_mm=cy, cutout_radius_mm=cutout_radius_mm)
-    return PanelPart.create(f"cutout_{width_mm:g}x{height_mm:g}", outer.difference(hole),
-                            thickness_mm, "template:cutout_panel", params)
+    params = dict(
+        width_mm=width_mm,
+        height_mm=height_mm,
+        thickness_mm=thickness_mm,
+        cutout_width_mm=cutout_width_mm,
+        cutout_height_mm=cutout_height_mm,
+        cutout_x_mm=cx,
+        cutout_y_mm=cy,
+        cutout_radius_mm=cutout_radius_mm,
+    )
+    return PanelPart.create(
+        f"cutout_{width_mm:g}x{height_mm:g}",
+        outer.difference(hole),
+        thickness_mm,
+        "template:cutout_panel",
+        params,
+    )
 
 
 TEMPLATES: dict[str, Callable[..., PanelPart]] = {
@@ -102,8 +127,12 @@ TEMPLATES: dict[str, Callable[..., PanelPart]] = {
 STANDARD_PANELS: dict[str, tuple[str, dict[str, float]]] = {
     "door": ("rect", dict(width_mm=600, height_mm=400, thickness_mm=18)),
     "tall_panel": ("rect", dict(width_mm=2000, height_mm=600, thickness_mm=18)),
-    "cutout_panel": ("cutout_panel", dict(width_mm=400, height_mm=400, thickness_mm=18,
-                                          cutout_width_mm=150, cutout_height_mm=150)),
+    "cutout_panel": (
+        "cutout_panel",
+        dict(
+            width_mm=400, height_mm=400, thickness_mm=18, cutout_width_mm=150, cutout_height_mm=150
+        ),
+    ),
     "round_top": ("round_top", dict(diameter_mm=800, thickness_mm=25)),
 }
 

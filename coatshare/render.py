@@ -1,0 +1,109 @@
+"""Pictures of predicted films: a heat map of the dry film with the path drawn over it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.colors import TwoSlopeNorm  # noqa: E402
+
+from recipes.finish import Finish  # noqa: E402
+from recipes.program import EDGE, Program  # noqa: E402
+from recipes.simulate import Prediction  # noqa: E402
+
+
+def _metrics_text(pred: Prediction, finish: Finish, title: str) -> str:
+    m = pred.metrics
+    lines = [
+        title,
+        f"target {finish.target_dft_um:g} um dry ±{finish.tolerance_pct:g} %",
+        f"within tol {m.within_tol_pct:.1f} %   coverage {m.coverage_pct:.1f} %",
+        f"DFT mean {m.dft_mean_um:.1f}  min {m.dft_min_um:.1f}  max {m.dft_max_um:.1f} um",
+        f"CV {m.dft_cv_pct:.1f} %   capture {m.capture_pct:.1f} %   "
+        f"TE {m.transfer_efficiency_pct:.1f} %",
+        f"paint {m.paint_ml:.1f} ml   cycle {m.cycle_s:.1f} s   path {m.path_m:.2f} m",
+    ]
+    for f in m.faces.values():
+        cap = f" capture {f.capture_pct:.0f} %" if f.capture_pct is not None else ""
+        lines.append(
+            f"{f.name}: {f.within_tol_pct:.1f} % within ±{f.tolerance_pct:g} %, "
+            f"mean {f.dft_mean_um:.1f} um{cap}"
+        )
+    return "\n".join(lines)
+
+
+def render_heatmap(
+    pred: Prediction, program: Program, finish: Finish, out: Path, title: str = ""
+) -> Path:
+    """Top view of the dry film (diverging colours around the target), path on top,
+    and a box of metrics; for meshes, the surface points seen from above."""
+    s = pred.samples
+    target = finish.target_dft_um
+    tol = finish.tolerance_pct / 100
+    norm = TwoSlopeNorm(vmin=target * (1 - 3 * tol), vcenter=target, vmax=target * (1 + 3 * tol))
+    fig, (ax, tx) = plt.subplots(1, 2, figsize=(13, 6), gridspec_kw={"width_ratios": [3, 1.3]})
+    if s.grid is not None:
+        g = s.grid
+        img = np.full(g.ny * g.nx, np.nan)
+        img[g.index] = pred.dry_um[: g.index.size]
+        extent = (
+            g.x0_mm - g.spacing_mm / 2,
+            g.x0_mm + (g.nx - 0.5) * g.spacing_mm,
+            g.y0_mm - g.spacing_mm / 2,
+            g.y0_mm + (g.ny - 0.5) * g.spacing_mm,
+        )
+        im = ax.imshow(
+            img.reshape(g.ny, g.nx),
+            origin="lower",
+            extent=extent,
+            cmap="RdBu_r",
+            norm=norm,
+            interpolation="nearest",
+        )
+        # edge band as a ring of coloured dots
+        edge = ~np.isin(np.arange(len(s)), np.arange(g.index.size))
+        top_row = (
+            edge & (s.points_mm[:, 2] >= s.points_mm[edge, 2].max() - 1e-9) if edge.any() else edge
+        )
+        ax.scatter(
+            s.points_mm[top_row, 0] + 4 * s.normals[top_row, 0],
+            s.points_mm[top_row, 1] + 4 * s.normals[top_row, 1],
+            c=pred.dry_um[top_row],
+            cmap="RdBu_r",
+            norm=norm,
+            s=4,
+        )
+    else:
+        order = np.argsort(s.points_mm[:, 2])
+        im = ax.scatter(
+            s.points_mm[order, 0],
+            s.points_mm[order, 1],
+            c=pred.dry_um[order],
+            cmap="RdBu_r",
+            norm=norm,
+            s=1,
+        )
+    pos = program.position_mm
+    for k in range(1, len(pos)):
+        on = program.trigger[k]
+        color = "k" if on else "0.6"
+        style = "-" if program.kind[k] != EDGE else "--"
+        ax.plot(
+            pos[k - 1 : k + 1, 0], pos[k - 1 : k + 1, 1], style, color=color, lw=0.8 if on else 0.5
+        )
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (mm)")
+    ax.set_ylabel("y (mm)")
+    fig.colorbar(im, ax=ax, label="dry film (um)", shrink=0.8)
+    tx.axis("off")
+    tx.text(0, 1, _metrics_text(pred, finish, title), va="top", family="monospace", fontsize=8)
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
