@@ -1,0 +1,16 @@
+"""Robot cells on ROS 2: the bus, robot kinematics and gun-path timing.
+
+Subpackages and modules (each exports its public names):
+
+``robot_nodes.bus``
+    One node interface over two backends, ``dds`` (Cyclone DDS) and ``rclpy``.
+``robot_nodes.kinematics``
+    URDF reading, batched forward kinematics, analytic IK of the painter6 class of robots.
+``robot_nodes.toolpath`` / ``robot_nodes.timing``
+    Gun paths with per-segment speed and trigger, and their time-parameterisation into
+    joint trajectories within joint limits.
+``robot_nodes.convert``
+    ROS 2 messages to and from the numpy arrays above.
+
+Importing this package imports neither ``cyclonedds`` nor ``rclpy``.
+"""
