@@ -14,6 +14,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import click
 import typer
+from pydantic import ValidationError
 
 from recipes.errors import CoatshareError
 
@@ -45,6 +46,11 @@ def main() -> None:
         result = app(standalone_mode=False)
     except CoatshareError as exc:
         typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except ValidationError as exc:
+        from recipes.document import _validation_error
+
+        typer.echo(f"error: {_validation_error(exc, 'options')}", err=True)
         sys.exit(2)
     except click.ClickException as exc:
         exc.show()

@@ -40,7 +40,7 @@ def render_heatmap(
     pred: Prediction, program: Program, finish: Finish, out: Path, title: str = ""
 ) -> Path:
     """Top view of the dry film (diverging colours around the target), path on top,
-    and a box of metrics; for meshes, the surface points seen from above."""
+    and a box of metrics; mesh parts are shown unrolled around their principal axis."""
     s = pred.samples
     target = finish.target_dft_um
     tol = finish.tolerance_pct / 100
@@ -77,27 +77,10 @@ def render_heatmap(
             norm=norm,
             s=4,
         )
+        _draw_path(ax, program)
+        ax.set_aspect("equal")
     else:
-        order = np.argsort(s.points_mm[:, 2])
-        im = ax.scatter(
-            s.points_mm[order, 0],
-            s.points_mm[order, 1],
-            c=pred.dry_um[order],
-            cmap="RdBu_r",
-            norm=norm,
-            s=1,
-        )
-    pos = program.position_mm
-    for k in range(1, len(pos)):
-        on = program.trigger[k]
-        color = "k" if on else "0.6"
-        style = "-" if program.kind[k] != EDGE else "--"
-        ax.plot(
-            pos[k - 1 : k + 1, 0], pos[k - 1 : k + 1, 1], style, color=color, lw=0.8 if on else 0.5
-        )
-    ax.set_aspect("equal")
-    ax.set_xlabel("x (mm)")
-    ax.set_ylabel("y (mm)")
+        im = _unrolled(ax, pred, norm)
     fig.colorbar(im, ax=ax, label="dry film (um)", shrink=0.8)
     tx.axis("off")
     tx.text(0, 1, _metrics_text(pred, finish, title), va="top", family="monospace", fontsize=8)
@@ -107,3 +90,37 @@ def render_heatmap(
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def _unrolled(ax, pred: Prediction, norm):
+    """A mesh part's surface unrolled around its principal axis: axial position by angle."""
+    pts = pred.samples.points_mm
+    centre = pts.mean(axis=0)
+    _, _, vt = np.linalg.svd(pts - centre, full_matrices=False)
+    axis, e1, e2 = vt[0], vt[1], vt[2]
+    rel = pts - centre
+    t = rel @ axis
+    ang = np.degrees(np.arctan2(rel @ e2, rel @ e1))
+    order = np.argsort(pred.dry_um)
+    ax.set_xlabel("along the part's axis (mm)")
+    ax.set_ylabel("angle around the axis (deg)")
+    return ax.scatter(
+        t[order], ang[order], c=pred.dry_um[order], cmap="RdBu_r", norm=norm, s=1, rasterized=True
+    )
+
+
+def _draw_path(ax, program: Program) -> None:
+    """Gun path over the top view: black where spraying, grey moves, dashed edge passes."""
+    pos = program.position_mm
+    for k in range(1, len(pos)):
+        on = program.trigger[k]
+        style = "-" if program.kind[k] != EDGE else "--"
+        ax.plot(
+            pos[k - 1 : k + 1, 0],
+            pos[k - 1 : k + 1, 1],
+            style,
+            color="k" if on else "0.6",
+            lw=0.8 if on else 0.5,
+        )
+    ax.set_xlabel("x (mm)")
+    ax.set_ylabel("y (mm)")

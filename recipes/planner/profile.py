@@ -149,3 +149,24 @@ def _marginal_x(gun: GunModel, x: np.ndarray) -> np.ndarray:
     b = gun.semi_axis_b_mm
     ys = np.linspace(-b, b, 2001)
     return gun.density(x[:, None], ys[None, :]).sum(axis=1)
+
+
+def uniform_pitch(gun: GunModel, standoff_mm: float) -> tuple[float, float]:
+    """The economical uniform pitch of an endless raster: the largest pitch at which the
+    film's CV (periodic sum of cross profiles) has a local minimum. Smaller pitches are
+    smoother still but cost strokes; beyond it the ripple only grows. Returns (pitch mm,
+    CV %)."""
+    y, g = scaled_profile(gun, standoff_mm)
+    half = float(y[-1])
+    pitches = np.arange(0.2 * half, 2.0 * half, 0.5)
+    cvs = np.empty_like(pitches)
+    for i, pitch in enumerate(pitches):
+        period = np.arange(0.0, pitch, _DY_MM / 2)
+        reach = int(np.ceil(half / pitch)) + 1
+        film = np.zeros_like(period)
+        for k in range(-reach, reach + 1):
+            film += np.interp(period - k * pitch, y, g, left=0.0, right=0.0)
+        cvs[i] = 100 * film.std() / film.mean()
+    local = np.flatnonzero((cvs[1:-1] <= cvs[:-2]) & (cvs[1:-1] <= cvs[2:])) + 1
+    i = int(local[-1]) if local.size else int(np.argmin(cvs))
+    return float(pitches[i]), float(cvs[i])

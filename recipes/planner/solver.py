@@ -31,7 +31,8 @@ from recipes.planner.raster import RasterSpec, plan_raster, raster_angle_deg, st
 from recipes.program import Program
 
 #: coarse grid used while searching (mm)
-SEARCH_SPACING_MM = 4.0
+SEARCH_SPACING_MM = 2.0
+FINE_SPACING_MM = 1.0
 EDGE_ITERATIONS = 4
 
 
@@ -127,11 +128,7 @@ def plan_panel(part: PanelPart, finish: Finish, gun: GunModel, params: PlannerPa
         f"{layout.n_strokes} strokes at {angle:g} deg, pitch {layout.pitch_mm:.1f} mm, "
         f"inset {layout.inset_mm:.1f} mm (1-D: {layout.within_1d_pct:.1f} % within)"
     ]
-    search = part.sample_surface(params.spacing_mm)
-    top = search.subset(search.face_ids == 0)
-    top = type(top)(
-        top.points_mm, top.normals, top.area_mm2, top.face_ids, top.face_names, search.grid
-    )
+    stage = {"top": _top_face(part, SEARCH_SPACING_MM)}
     target = finish.target_dft_um
     width = vmax - vmin
 
@@ -140,11 +137,12 @@ def plan_panel(part: PanelPart, finish: Finish, gun: GunModel, params: PlannerPa
     ) -> tuple[tuple[float, float], RasterSpec]:
         pitch = (width - 2 * inset) / (n - 1) if n > 1 else 0.0
         spec = RasterSpec(angle, pitch, inset, n, ot, speed, standoff, gap, params.lead_mm)
-        prog = plan_raster(face, part.thickness_mm, spec)
-        wet = deposit(top, prog.sample(params.sample_hz), gun)
+        top = stage["top"]
+        traj = plan_raster(face, part.thickness_mm, spec).sample(params.sample_hz)
+        wet = deposit(top, traj, gun)
         dry = wet * finish.paint.volume_solids * coats
         scale, within = best_scale_within(dry / target, top.area_mm2, tol)
-        fan = gun.deposit_rate_mm3_s * prog.sample(params.sample_hz).spray_time_s
+        fan = gun.deposit_rate_mm3_s * traj.spray_time_s
         capture = float(np.sum(wet * top.area_mm2) / 1000.0) / fan
         v = float(np.clip(speed / scale, gun.speed_min_mm_s, gun.speed_max_mm_s))
         spec = RasterSpec(angle, pitch, inset, n, ot, v, standoff, gap, params.lead_mm)
@@ -162,8 +160,16 @@ def plan_panel(part: PanelPart, finish: Finish, gun: GunModel, params: PlannerPa
     free_ot = params.overtravel_mm is None
     free_layout = params.inset_mm is None and params.pitch_mm is None
     # coordinate descent over overtravel, inset, stroke count and hole handling, judged on
-    # the predicted top face; coarse steps first, then fine ones
-    for step in (1.0, 1.0, 0.5, 0.25):
+    # the predicted top face: coarse steps on a coarse grid, then fine steps on the fine
+    # grid the film is judged on (a coarse grid misses the thin last millimetre at edges)
+    for step in (1.0, 1.0, 0.5, "fine", 0.5, 0.25):
+        if step == "fine":
+            if FINE_SPACING_MM >= SEARCH_SPACING_MM:
+                break
+            stage["top"] = _top_face(part, FINE_SPACING_MM)
+            best_score, best_spec = evaluate(n_best, inset_best, ot_best, gap_best)
+            seen = {(n_best, round(inset_best, 3), round(ot_best, 3), gap_best)}
+            continue
         improved = True
         while improved:
             improved = False
@@ -207,6 +213,14 @@ def plan_panel(part: PanelPart, finish: Finish, gun: GunModel, params: PlannerPa
     program = Program.concat([coat_program] * coats)
     notes.append(f"{coats} coat(s), stroke speed {speed:.0f} mm/s, overtravel {overtravel:.0f} mm")
     return PanelPlan(program, spec, coats, edge_speeds, notes)
+
+
+def _top_face(part: PanelPart, spacing_mm: float):
+    samples = part.sample_surface(spacing_mm)
+    top = samples.subset(samples.face_ids == 0)
+    return type(top)(
+        top.points_mm, top.normals, top.area_mm2, top.face_ids, top.face_names, samples.grid
+    )
 
 
 def _plan_edges(

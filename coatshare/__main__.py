@@ -1,0 +1,3 @@
+from coatshare.cli import main
+
+main()
