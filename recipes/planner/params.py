@@ -36,5 +36,5 @@ class PlannerParams(BaseModel):
     lead_mm: float = Field(60.0, ge=0, description="lead-in/out run along the first/last stroke")
     sample_hz: float = Field(1000.0, gt=0, description="trajectory sampling for prediction")
     spacing_mm: float = Field(2.0, gt=0, description="surface sampling for prediction")
-    goal_within_pct: float = Field(99.2, gt=0, le=100, description="solver's uniformity goal")
+    goal_within_pct: float = Field(99.5, gt=0, le=100, description="solver's uniformity goal")
     mesh_strokes: int | None = Field(None, ge=3, le=64, description="strokes around a mesh part")

@@ -51,7 +51,9 @@ def raster_angle_deg(face: Polygon, direction: str | float) -> float:
     if direction == "long_edge":
         longest = edges[np.argmax(np.hypot(edges[:, 0], edges[:, 1]))]
         return math.degrees(math.atan2(longest[1], longest[0])) % 180.0
-    return min(cand, key=lambda a: (round(_width_across(face, a), 6), a))
+    widths = [_width_across(face, a) for a in cand]
+    # near-ties (round parts) go to the axes, which come first in the list
+    return next(a for a, w in zip(cand, widths, strict=True) if w <= min(widths) * 1.002)
 
 
 def _width_across(face: Polygon, angle_deg: float) -> float:
