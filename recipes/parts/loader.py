@@ -10,7 +10,13 @@ from recipes.errors import InvalidInputError, NotFoundError
 from recipes.parts.dxf import load_dxf
 from recipes.parts.mesh import MeshPart, chair_leg, load_mesh
 from recipes.parts.panel import PanelPart
-from recipes.parts.templates import STANDARD_PANELS, TEMPLATES, make_template, parse_template_spec
+from recipes.parts.templates import (
+    STANDARD_PANELS,
+    TEMPLATES,
+    make_template,
+    parse_params,
+    parse_template_spec,
+)
 
 MESH_TEMPLATES = {"chair_leg": chair_leg}
 MESH_SUFFIXES = {".stl", ".obj"}
@@ -45,14 +51,11 @@ def load_part(spec: str, *, thickness_mm: float | None = None) -> tuple[Part, di
         return part, ref
     name, _, rest = spec.partition(":")
     if name in MESH_TEMPLATES:
-        params = {}
-        for item in filter(None, rest.split(",")):
-            key, _, value = item.partition("=")
-            try:
-                params[key.strip()] = float(value)
-            except ValueError:
-                raise InvalidInputError(f"part.{key.strip()}", f"not a number: {value!r}") from None
-        part = MESH_TEMPLATES[name](**params)
+        params = parse_params(rest)
+        try:
+            part = MESH_TEMPLATES[name](**params)
+        except TypeError as exc:
+            raise InvalidInputError("part", f"template '{name}': {exc}") from None
         return part, dict(kind="mesh", name=name, template=name, params=params)
     template, params = parse_template_spec(spec)
     if thickness_mm is not None:

@@ -147,15 +147,23 @@ def parse_template_spec(spec: str) -> tuple[str, dict[str, float]]:
         template, params = name, {}
     else:
         raise NotFoundError("part template", name, list(TEMPLATES) + list(STANDARD_PANELS))
-    for item in filter(None, rest.split(",")):
+    params.update(parse_params(rest))
+    return template, params
+
+
+def parse_params(text: str) -> dict[str, float]:
+    """``k=v,k=v`` -> {k: float(v)}, errors naming ``part.<k>``."""
+    params: dict[str, float] = {}
+    for item in filter(None, text.split(",")):
         key, eq, value = item.partition("=")
+        key = key.strip()
         if not eq:
             raise InvalidInputError(f"part.{key}", "expected key=value")
         try:
-            params[key.strip()] = float(value)
+            params[key] = float(value)
         except ValueError:
-            raise InvalidInputError(f"part.{key.strip()}", f"not a number: {value!r}") from None
-    return template, params
+            raise InvalidInputError(f"part.{key}", f"not a number: {value!r}") from None
+    return params
 
 
 def make_template(template: str, params: dict[str, float]) -> PanelPart:
