@@ -97,9 +97,13 @@ def choose_coats(
     )
 
 
+#: standoffs tried (as fractions of the gun's reference) when the engineer sets none
+STANDOFF_FRACTIONS = (1.0, 0.8, 0.7, 0.6)
+
+
 def plan_panel(part: PanelPart, finish: Finish, gun: GunModel, params: PlannerParams) -> PanelPlan:
-    standoff = params.standoff_mm or gun.standoff_ref_mm
-    gun.check_standoff(standoff, "planner.standoff_mm")
+    if params.standoff_mm is not None:
+        gun.check_standoff(params.standoff_mm, "planner.standoff_mm")
     if params.speed_mm_s is not None and not (
         gun.speed_min_mm_s <= params.speed_mm_s <= gun.speed_max_mm_s
     ):
@@ -108,111 +112,163 @@ def plan_panel(part: PanelPart, finish: Finish, gun: GunModel, params: PlannerPa
             f"{params.speed_mm_s:g} is outside the cell's range "
             f"[{gun.speed_min_mm_s:g}, {gun.speed_max_mm_s:g}] mm/s",
         )
-    face = part.outline
-    tol = finish.tolerance_pct / 100
-    angle = raster_angle_deg(face, params.direction)
-    _, vmin, vmax = stroke_frame(face, angle)
-    layout = choose_layout(
-        gun,
-        standoff,
-        vmax - vmin,
-        tol,
-        pitch_mm=params.pitch_mm,
-        inset_mm=params.inset_mm,
-        goal_pct=params.goal_within_pct,
-    )
-    coats, speed = choose_coats(
-        gun, finish, layout.pitch_mm if layout.n_strokes > 1 else 2 * gun.reach_mm, params
-    )
-    notes: list[str] = [
-        f"{layout.n_strokes} strokes at {angle:g} deg, pitch {layout.pitch_mm:.1f} mm, "
-        f"inset {layout.inset_mm:.1f} mm (1-D: {layout.within_1d_pct:.1f} % within)"
-    ]
-    stage = {"top": _top_face(part, SEARCH_SPACING_MM)}
-    target = finish.target_dft_um
-    width = vmax - vmin
-
-    def evaluate(
-        n: int, inset: float, ot: float, gap: float
-    ) -> tuple[tuple[float, float], RasterSpec]:
-        pitch = (width - 2 * inset) / (n - 1) if n > 1 else 0.0
-        spec = RasterSpec(angle, pitch, inset, n, ot, speed, standoff, gap, params.lead_mm)
-        top = stage["top"]
-        traj = plan_raster(face, part.thickness_mm, spec).sample(params.sample_hz)
-        wet = deposit(top, traj, gun)
-        dry = wet * finish.paint.volume_solids * coats
-        scale, within = best_scale_within(dry / target, top.area_mm2, tol)
-        fan = gun.deposit_rate_mm3_s * traj.spray_time_s
-        capture = float(np.sum(wet * top.area_mm2) / 1000.0) / fan
-        v = float(np.clip(speed / scale, gun.speed_min_mm_s, gun.speed_max_mm_s))
-        spec = RasterSpec(angle, pitch, inset, n, ot, v, standoff, gap, params.lead_mm)
-        return (min(100 * within, params.goal_within_pct), capture), spec
-
-    n_best, inset_best = layout.n_strokes, layout.inset_mm
-    ot_best = (
-        params.overtravel_mm
-        if params.overtravel_mm is not None
-        else choose_overtravel(gun, standoff, tol)
-    )
-    gap_best = params.hole_gap_mm
-    best_score, best_spec = evaluate(n_best, inset_best, ot_best, gap_best)
-    seen = {(n_best, round(inset_best, 3), round(ot_best, 3), gap_best)}
-    free_ot = params.overtravel_mm is None
-    free_layout = params.inset_mm is None and params.pitch_mm is None
-    # coordinate descent over overtravel, inset, stroke count and hole handling, judged on
-    # the predicted top face: coarse steps on a coarse grid, then fine steps on the fine
-    # grid the film is judged on (a coarse grid misses the thin last millimetre at edges)
-    for step in (1.0, 1.0, 0.5, "fine", 0.5, 0.25):
-        if step == "fine":
-            if FINE_SPACING_MM >= SEARCH_SPACING_MM:
-                break
-            stage["top"] = _top_face(part, FINE_SPACING_MM)
-            best_score, best_spec = evaluate(n_best, inset_best, ot_best, gap_best)
-            seen = {(n_best, round(inset_best, 3), round(ot_best, 3), gap_best)}
+    angle = raster_angle_deg(part.outline, params.direction)
+    if params.standoff_mm is not None:
+        standoffs = [params.standoff_mm]
+    else:
+        standoffs = sorted(
+            {
+                max(gun.standoff_min_mm, round(f * gun.standoff_ref_mm, 1))
+                for f in STANDOFF_FRACTIONS
+            },
+            reverse=True,
+        )
+    searches: list[_LayoutSearch] = []
+    first_error: UnreachableTargetError | None = None
+    coarse = _top_face(part, SEARCH_SPACING_MM)
+    for standoff in standoffs:
+        try:
+            search = _LayoutSearch(part, finish, gun, params, angle, standoff, coarse)
+        except UnreachableTargetError as exc:
+            first_error = first_error or exc
             continue
-        improved = True
-        while improved:
-            improved = False
-            moves = []
-            if free_ot:
-                moves += [
-                    (n_best, inset_best, max(0.0, ot_best + d * step), gap_best)
-                    for d in (-10, 10, 20)
-                ]
-            if free_layout:
-                moves += [(n_best, inset_best + d * step, ot_best, gap_best) for d in (-8, 8)]
-                if step == 1.0:
-                    moves += [(n, inset_best, ot_best, gap_best) for n in (n_best - 1, n_best + 1)]
-            if part.holes and step == 1.0:
-                moves += [(n_best, inset_best, ot_best, g) for g in (0.0, params.hole_gap_mm, 1e9)]
-            for n, inset, ot, gap in moves:
-                key = (n, round(inset, 3), round(ot, 3), gap)
-                if key in seen or n < 1 or 2 * inset >= width:
-                    continue
-                seen.add(key)
-                score, spec = evaluate(n, inset, ot, gap)
-                if score > best_score:
-                    best_score, best_spec = score, spec
-                    n_best, inset_best, ot_best, gap_best = n, inset, ot, gap
-                    improved = True
+        search.descend((1.0, 1.0, 0.5))
+        searches.append(search)
+    if not searches:
+        assert first_error is not None
+        raise first_error
+    # the best standoff by (uniformity up to the goal, then capture); the fine grid judges
+    best = max(searches, key=lambda srch: srch.best_score)
+    if FINE_SPACING_MM < SEARCH_SPACING_MM:
+        best.use_grid(_top_face(part, FINE_SPACING_MM))
+        best.descend((0.5, 0.25))
+    spec = best.best_spec
     if params.speed_mm_s is not None:
-        best_spec = RasterSpec(**{**best_spec.__dict__, "speed_mm_s": params.speed_mm_s})
-    overtravel, speed = best_spec.overtravel_mm, best_spec.speed_mm_s
-    layout_note = (
-        f"search: {best_spec.n_strokes} strokes, inset {best_spec.inset_mm:.1f} mm, "
-        f"overtravel {overtravel:.0f} mm -> {best_score[0]:.2f} % within on the top "
-        f"face ({len(seen)} layouts tried)"
-    )
-    notes.append(layout_note)
-    spec = best_spec
-    raster = plan_raster(face, part.thickness_mm, spec)
+        spec = RasterSpec(**{**spec.__dict__, "speed_mm_s": params.speed_mm_s})
+    notes = [
+        best.layout_note,
+        f"search: standoff {spec.standoff_mm:g} mm (tried "
+        f"{', '.join(f'{h:g}' for h in standoffs)}), {spec.n_strokes} strokes, "
+        f"inset {spec.inset_mm:.1f} mm, overtravel "
+        f"{spec.overtravel_mm:.0f} mm -> {best.best_score[0]:.2f} % within on the top face "
+        f"({sum(len(x.seen_all) for x in searches)} layouts tried)",
+    ]
+    raster = plan_raster(part.outline, part.thickness_mm, spec)
     coat_program = raster
     edge_speeds: list[float] = []
     if params.edge_passes:
-        coat_program, edge_speeds = _plan_edges(part, finish, gun, params, raster, coats, standoff)
-    program = Program.concat([coat_program] * coats)
-    notes.append(f"{coats} coat(s), stroke speed {speed:.0f} mm/s, overtravel {overtravel:.0f} mm")
-    return PanelPlan(program, spec, coats, edge_speeds, notes)
+        # edge passes keep the gun's reference standoff (or the engineer's): at short
+        # standoffs the swing round a corner overloads it beyond what the speed limit can cut
+        coat_program, edge_speeds = _plan_edges(
+            part,
+            finish,
+            gun,
+            params,
+            raster,
+            best.coats,
+            params.standoff_mm or gun.standoff_ref_mm,
+        )
+    program = Program.concat([coat_program] * best.coats)
+    notes.append(
+        f"{best.coats} coat(s), stroke speed {spec.speed_mm_s:.0f} mm/s, overtravel "
+        f"{spec.overtravel_mm:.0f} mm"
+    )
+    return PanelPlan(program, spec, best.coats, edge_speeds, notes)
+
+
+class _LayoutSearch:
+    """Coordinate descent over overtravel, inset, stroke count and hole handling at one
+    standoff, judged on the predicted top face (FFT path). The score is the share of area
+    inside the band (capped at the goal), then the capture of the raster's paint."""
+
+    def __init__(self, part, finish, gun, params, angle, standoff, top) -> None:
+        gun.check_standoff(standoff, "planner.standoff_mm")
+        self.part, self.finish, self.gun, self.params = part, finish, gun, params
+        self.angle, self.standoff, self.top = angle, standoff, top
+        self.tol = finish.tolerance_pct / 100
+        _, vmin, vmax = stroke_frame(part.outline, angle)
+        self.width = vmax - vmin
+        layout = choose_layout(
+            gun,
+            standoff,
+            self.width,
+            self.tol,
+            pitch_mm=params.pitch_mm,
+            inset_mm=params.inset_mm,
+            goal_pct=params.goal_within_pct,
+        )
+        pitch = layout.pitch_mm if layout.n_strokes > 1 else 2 * gun.reach_mm
+        self.coats, self.speed = choose_coats(gun, finish, pitch, params)
+        self.layout_note = (
+            f"{layout.n_strokes} strokes at {angle:g} deg, pitch {layout.pitch_mm:.1f} mm, "
+            f"inset {layout.inset_mm:.1f} mm at {standoff:g} mm standoff "
+            f"(1-D: {layout.within_1d_pct:.1f} % within)"
+        )
+        ot = params.overtravel_mm
+        if ot is None:
+            ot = choose_overtravel(gun, standoff, self.tol)
+        self.state = (layout.n_strokes, layout.inset_mm, ot, params.hole_gap_mm)
+        self.seen_all: set = set()
+        self.use_grid(top)
+
+    def use_grid(self, top) -> None:
+        self.top = top
+        self.seen = {self._key(self.state)}
+        self.seen_all |= self.seen
+        self.best_score, self.best_spec = self.evaluate(*self.state)
+
+    @staticmethod
+    def _key(state) -> tuple:
+        n, inset, ot, gap = state
+        return (n, round(inset, 3), round(ot, 3), gap)
+
+    def evaluate(self, n: int, inset: float, ot: float, gap: float):
+        p, gun = self.params, self.gun
+        pitch = (self.width - 2 * inset) / (n - 1) if n > 1 else 0.0
+        spec = RasterSpec(
+            self.angle, pitch, inset, n, ot, self.speed, self.standoff, gap, p.lead_mm
+        )
+        traj = plan_raster(self.part.outline, self.part.thickness_mm, spec).sample(p.sample_hz)
+        wet = deposit(self.top, traj, gun)
+        dry = wet * self.finish.paint.volume_solids * self.coats
+        scale, within = best_scale_within(
+            dry / self.finish.target_dft_um, self.top.area_mm2, self.tol
+        )
+        fan = gun.deposit_rate_mm3_s * traj.spray_time_s
+        capture = float(np.sum(wet * self.top.area_mm2) / 1000.0) / fan
+        v = float(np.clip(self.speed / scale, gun.speed_min_mm_s, gun.speed_max_mm_s))
+        spec = RasterSpec(self.angle, pitch, inset, n, ot, v, self.standoff, gap, p.lead_mm)
+        return (min(100 * within, p.goal_within_pct), capture), spec
+
+    def descend(self, steps: tuple[float, ...]) -> None:
+        p = self.params
+        free_ot = p.overtravel_mm is None
+        free_layout = p.inset_mm is None and p.pitch_mm is None
+        for step in steps:
+            improved = True
+            while improved:
+                improved = False
+                n, inset, ot, gap = self.state
+                moves = []
+                if free_ot:
+                    moves += [(n, inset, max(0.0, ot + d * step), gap) for d in (-10, 10, 20)]
+                if free_layout:
+                    moves += [(n, inset + d * step, ot, gap) for d in (-8, 8)]
+                    if step == 1.0:
+                        moves += [(m, inset, ot, gap) for m in (n - 1, n + 1)]
+                if self.part.holes and step == 1.0:
+                    moves += [(n, inset, ot, g) for g in (0.0, p.hole_gap_mm, 1e9)]
+                for move in moves:
+                    key = self._key(move)
+                    if key in self.seen or move[0] < 1 or 2 * move[1] >= self.width:
+                        continue
+                    self.seen.add(key)
+                    self.seen_all.add(key)
+                    score, spec = self.evaluate(*move)
+                    if score > self.best_score:
+                        self.best_score, self.best_spec = score, spec
+                        self.state = move
+                        improved = True
 
 
 def _top_face(part: PanelPart, spacing_mm: float):

@@ -98,3 +98,21 @@ def test_bad_planner_input_is_refused():
         PlannerParams(speed_mm_s=0)
     with pytest.raises(InvalidInputError, match="speed_mm_s"):
         plan(part, FINISH, GUN, PlannerParams(speed_mm_s=5000))
+
+
+def test_cutout_panel_meets_its_capture_goal():
+    part = make_template(*parse_template_spec("cutout_panel"))
+    result = plan(part, FINISH, GUN, PlannerParams(edge_passes=False))
+    top = predict(part, result.program, GUN, FINISH, spacing_mm=1.0).metrics.faces["top"]
+    assert top.within_tol_pct >= 99.0
+    assert top.capture_pct >= 68.0
+
+
+def test_standoff_is_searched_within_the_valid_range_unless_fixed():
+    part = make_template(*parse_template_spec("rect:width_mm=300,height_mm=200"))
+    free = plan(part, FINISH, GUN, PlannerParams(edge_passes=False, spacing_mm=4.0))
+    assert GUN.standoff_min_mm <= free.chosen()["standoff_mm"] <= GUN.standoff_ref_mm
+    fixed = plan(part, FINISH, GUN, PlannerParams(edge_passes=False, standoff_mm=230.0))
+    assert fixed.chosen()["standoff_mm"] == 230.0
+    z = fixed.program.position_mm[fixed.program.kind == STROKE][:, 2]
+    np.testing.assert_allclose(z, 18.0 + 230.0)
