@@ -32,9 +32,11 @@ def _register() -> None:
     from coatshare.cli_demo import demo
     from coatshare.cli_pipeline import pipeline_app
     from coatshare.cli_recipe import recipe_app
+    from coatshare.cli_sim import sim_app
 
     app.add_typer(recipe_app, name="recipe")
     app.add_typer(pipeline_app, name="pipeline")
+    app.add_typer(sim_app, name="sim")
     app.add_typer(bench_app, name="bench")
     app.command("demo")(demo)
 

@@ -21,6 +21,8 @@ from recipes.parts.mesh import END_ANGLE_DEG, MeshPart
 from recipes.program import MOVE, STROKE, TURN, Program
 
 _STEP_MM = 5.0
+#: straight trigger-off run past a stroke's end before the swing (mm)
+_RUN_OUT_MM = 20.0
 _SWING_SEGMENTS = 6
 
 
@@ -101,12 +103,17 @@ def plan_mesh_raster(part: MeshPart, spec: MeshRasterSpec) -> Program:
         stroke_axis = np.vstack([spray[:1], spray, spray[-1:]])
         stroke_fan = np.vstack([fan[:1], fan, fan[-1:]])
         if pos_l:
-            # swing around the part from the last stroke end to this start, trigger off
+            # run out along the axis, swing round the part, run in: trigger off, and every
+            # corner between trigger-off segments
             prev = pos_l[-1][-1]
-            swing = _swing(prev, stroke_pos[0], centre, axis)
+            run_out = prev - _RUN_OUT_MM * direction  # the previous stroke ran -direction
+            run_in = stroke_pos[0] - _RUN_OUT_MM * direction
+            swing = np.vstack([run_out, _swing(run_out, run_in, centre, axis)])
             pos_l.append(swing)
             sw_axis = centre + ((swing - centre) @ axis)[:, None] * axis - swing
             sw_axis /= np.linalg.norm(sw_axis, axis=1, keepdims=True)
+            sw_axis[0] = axis_l[-1][-1]
+            sw_axis[-1] = stroke_axis[0]
             axis_l.append(sw_axis)
             sw_fan = np.cross(sw_axis, np.tile(direction, (len(swing), 1)))
             fan_l.append(sw_fan / np.linalg.norm(sw_fan, axis=1, keepdims=True))

@@ -20,6 +20,8 @@ from shapely.geometry import Polygon, box
 from recipes.program import MOVE, STROKE, TURN, Program
 
 _TURN_SEGMENTS = 8
+#: straight trigger-off run past a stroke's end before the turn starts (mm)
+_RUN_OUT_MM = 20.0
 #: half width of the strip around a stroke's centre line whose gaps count as holes (mm)
 _LINE_HALF_MM = 1.0
 
@@ -167,16 +169,17 @@ def _turnaround(
     pts: list, trig: list, kinds: list, next_u: float, next_v: float, forward: bool
 ) -> None:
     """Trigger-off turn from the end of the previous stroke to the next stroke's start:
-    run out to the farther of the two ends, a semicircle across, run in."""
+    a straight run-out past the farther of the two ends, a semicircle across, a straight
+    run-in. The run-out and run-in keep every corner of the turn between trigger-off
+    segments, so a controller may round them without touching a spray segment."""
     prev_u, prev_v = pts[-1]
-    far = max(prev_u, next_u) if not forward else min(prev_u, next_u)
-    if abs(far - prev_u) > 1e-9:
-        pts.append((far, prev_v))
-        trig.append(False)
-        kinds.append(TURN)
+    sign = 1.0 if not forward else -1.0  # the previous stroke ran in direction `sign`
+    far = (max(prev_u, next_u) if sign > 0 else min(prev_u, next_u)) + sign * _RUN_OUT_MM
+    pts.append((far, prev_v))
+    trig.append(False)
+    kinds.append(TURN)
     r = (next_v - prev_v) / 2
     centre_v = prev_v + r
-    sign = 1.0 if not forward else -1.0  # bulge outwards, past the stroke end
     for j in range(1, _TURN_SEGMENTS):
         phi = math.pi * j / _TURN_SEGMENTS
         pts.append((far + sign * abs(r) * math.sin(phi), centre_v - r * math.cos(phi)))
