@@ -29,6 +29,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from coatshare.cli_bench import bench_app
+    from coatshare.cli_cell import cell_app
     from coatshare.cli_demo import demo
     from coatshare.cli_pipeline import pipeline_app
     from coatshare.cli_recipe import recipe_app
@@ -37,6 +38,7 @@ def _register() -> None:
     app.add_typer(recipe_app, name="recipe")
     app.add_typer(pipeline_app, name="pipeline")
     app.add_typer(sim_app, name="sim")
+    app.add_typer(cell_app, name="cell")
     app.add_typer(bench_app, name="bench")
     app.command("demo")(demo)
 

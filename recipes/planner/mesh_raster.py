@@ -22,7 +22,7 @@ from recipes.program import MOVE, STROKE, TURN, Program
 
 _STEP_MM = 5.0
 #: straight trigger-off run past a stroke's end before the swing (mm)
-_RUN_OUT_MM = 20.0
+_RUN_OUT_MM = 30.0
 _SWING_SEGMENTS = 6
 
 

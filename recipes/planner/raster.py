@@ -21,7 +21,7 @@ from recipes.program import MOVE, STROKE, TURN, Program
 
 _TURN_SEGMENTS = 8
 #: straight trigger-off run past a stroke's end before the turn starts (mm)
-_RUN_OUT_MM = 20.0
+_RUN_OUT_MM = 30.0
 #: half width of the strip around a stroke's centre line whose gaps count as holes (mm)
 _LINE_HALF_MM = 1.0
 

@@ -1,0 +1,308 @@
+"""The cell controller node: the ROS 2 wiring of :class:`~robot_nodes.controller.CellController`.
+
+The constructor creates publishers, subscriptions and timers; every callback hands its
+message to the controller, which decides, and the node publishes what the controller
+reports (it is the controller's :class:`~robot_nodes.controller.CellOutputs`). Planning
+runs in one worker thread; everything else in the thread that spins the bus.
+
+Run it with ``coatshare cell run --cell c1`` or ``python -m robot_nodes.node --cell c1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from recipes.errors import CoatshareError
+from robot_nodes.bus import Bus
+from robot_nodes.cell_bus import (
+    CELL_STATE,
+    COMMAND,
+    CONTROLLER_STATE,
+    GUN_TRIGGER,
+    JOINT_STATES,
+    PART_RESULT,
+    PROGRAM_STATUS,
+    SPRAY_PROGRAM,
+    TOPICS,
+    TRAJECTORY,
+    TopicTypeWatch,
+    cell_state_msg,
+    create_cell_bus,
+    interlock_topic,
+    part_result_msg,
+    status_msg,
+    trajectory_msg,
+)
+from robot_nodes.controller import (
+    INTERLOCK_SIGNALS,
+    CellConfig,
+    CellController,
+    CellReport,
+    FaultCode,
+    Leg,
+    PartReport,
+    RecipeStore,
+    StatusReport,
+    load_cell_config,
+)
+from robot_nodes.kinematics import RobotModel, load_painter6
+from robot_nodes.signing import ApprovalVerifier
+
+log = logging.getLogger(__name__)
+
+NODE_NAME = "cell_controller"
+_DELAY_BASE_S = 0.02
+_DELAY_PER_POINT_S = 70e-6  # building, serialising and deserialising a trajectory point
+_WATCH_PERIOD_S = 1.0
+
+
+def load_verifier(config: CellConfig) -> ApprovalVerifier | None:
+    """The approval key of the configuration, or None (then every program is refused)."""
+    if config.approval_key is None:
+        log.warning("no approval key configured: every program will be refused")
+        return None
+    return ApprovalVerifier.from_file(config.approval_key)
+
+
+class CellControllerNode:
+    """One cell controller on a bus.
+
+    Parameters
+    ----------
+    bus : Bus
+        Created with :func:`robot_nodes.cell_bus.create_cell_bus` (std_msgs Bool/String).
+    config : CellConfig
+    verifier : ApprovalVerifier or None
+    recipes : RecipeStore
+    robot : RobotModel, optional
+        painter6 by default.
+    domain_id : int, optional
+        The bus's DDS domain, for the wrong-type watch.
+    clock : callable
+        Monotonic seconds.
+    """
+
+    def __init__(
+        self,
+        bus: Bus,
+        config: CellConfig,
+        *,
+        verifier: ApprovalVerifier | None,
+        recipes: RecipeStore,
+        robot: RobotModel | None = None,
+        domain_id: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.bus = bus
+        self.config = config
+        self.robot = robot or load_painter6()
+        self._clock = clock
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cell-planning")
+        mt = bus.message_type
+        self._types = {name: mt(type_name) for name, (type_name, _) in TOPICS.items()}
+        pub = {
+            name: bus.create_publisher(self._types[name], name, TOPICS[name][1])
+            for name in (
+                TRAJECTORY,
+                GUN_TRIGGER,
+                PROGRAM_STATUS,
+                CELL_STATE,
+                CONTROLLER_STATE,
+                PART_RESULT,
+            )
+        }
+        self._pub = pub
+        self._last_controller_state = ""
+        self.controller = CellController(
+            config,
+            self.robot,
+            self,
+            verifier=verifier,
+            recipes=recipes,
+            submit=self._executor.submit,
+        )
+        self._subscribe(SPRAY_PROGRAM, self._on_program)
+        self._subscribe(JOINT_STATES, self._on_joint_state)
+        self._subscribe(COMMAND, self._on_command)
+        for signal_name in INTERLOCK_SIGNALS:
+            self._subscribe(interlock_topic(signal_name), self._interlock_callback(signal_name))
+        bus.create_timer(config.execution.tick_period_s, self._guard(self._on_tick))
+        watched = {t: TOPICS[t][0] for t in (SPRAY_PROGRAM, JOINT_STATES, COMMAND)}
+        watched.update(
+            {interlock_topic(s): TOPICS[interlock_topic(s)][0] for s in INTERLOCK_SIGNALS}
+        )
+        try:
+            self._watch: TopicTypeWatch | None = TopicTypeWatch(bus, watched, domain_id=domain_id)
+            bus.create_timer(_WATCH_PERIOD_S, self._guard(self._on_watch))
+        except Exception:  # noqa: BLE001 - the watch is a diagnostic, never fatal
+            log.exception("wrong-type watch unavailable")
+            self._watch = None
+        self.set_gun(False)
+        self.controller.tick(self._clock())
+        log.info(
+            "cell '%s' controller up on %s (%s)",
+            config.cell_id,
+            bus.namespace,
+            bus.backend,
+        )
+
+    # -- wiring -------------------------------------------------------------------------
+    def _subscribe(self, topic: str, callback: Callable[[Any], None]) -> None:
+        self.bus.create_subscription(
+            self._types[topic], topic, self._guard(callback), TOPICS[topic][1]
+        )
+
+    def _guard(self, fn: Callable[..., None]) -> Callable[..., None]:
+        """Run a callback; on an unexpected error turn the gun off and fault the cell."""
+
+        def guarded(*args: Any) -> None:
+            try:
+                fn(*args)
+            except Exception as exc:  # noqa: BLE001 - the node must keep running
+                log.exception("callback failed")
+                self.set_gun(False)
+                try:
+                    self.controller.fail(FaultCode.INTERNAL_ERROR, str(exc), self._clock())
+                except Exception:  # noqa: BLE001
+                    log.exception("fault handling failed")
+
+        return guarded
+
+    def _interlock_callback(self, signal_name: str) -> Callable[[Any], None]:
+        def callback(msg: Any) -> None:
+            self.controller.on_interlock(signal_name, bool(msg.data), self._clock())
+
+        return callback
+
+    def _on_program(self, msg: Any) -> None:
+        self.controller.on_program(msg, self._clock())
+
+    def _on_joint_state(self, msg: Any) -> None:
+        self.controller.on_joint_state(list(msg.name), list(msg.position), self._clock())
+
+    def _on_command(self, msg: Any) -> None:
+        self.controller.on_command(str(msg.data), self._clock())
+
+    def _on_tick(self) -> None:
+        self.controller.tick(self._clock())
+
+    def _on_watch(self) -> None:
+        if self._watch is None:
+            return
+        for topic, found, expected in self._watch.poll():
+            log.error("%s on %s, expected %s", found, topic, expected)
+            self.controller.on_wrong_type(topic, found, expected, self._clock())
+
+    # -- CellOutputs --------------------------------------------------------------------
+    def start_delay_s(self, n_points: int) -> float:
+        return _DELAY_BASE_S + _DELAY_PER_POINT_S * n_points
+
+    def send_leg(self, leg: Leg, start_delay_s: float) -> None:
+        stamp_ns = time.time_ns() + round(start_delay_s * 1e9)
+        msg = trajectory_msg(self.bus.message_type, leg, self.robot.joint_names, stamp_ns)
+        self._pub[TRAJECTORY].publish(msg)
+        log.info("sent '%s': %d points, %.2f s", leg.label, len(leg), leg.duration_s)
+
+    def set_gun(self, on: bool) -> None:
+        self._pub[GUN_TRIGGER].publish(self._types[GUN_TRIGGER](data=bool(on)))
+
+    def publish_status(self, report: StatusReport) -> None:
+        msg = status_msg(self.bus.message_type, report, time.time_ns())
+        self._pub[PROGRAM_STATUS].publish(msg)
+
+    def publish_cell(self, report: CellReport) -> None:
+        self._pub[CELL_STATE].publish(cell_state_msg(self.bus.message_type, report, time.time_ns()))
+        state = report.controller_state.value
+        if state != self._last_controller_state:
+            self._last_controller_state = state
+            self._pub[CONTROLLER_STATE].publish(self._types[CONTROLLER_STATE](data=state))
+
+    def publish_part_result(self, report: PartReport) -> None:
+        msg = part_result_msg(self.bus.message_type, report, time.time_ns())
+        self._pub[PART_RESULT].publish(msg)
+
+    # -- life cycle ---------------------------------------------------------------------
+    def close(self) -> None:
+        """Gun off, the active program aborted, planning stopped."""
+        try:
+            self.controller.shutdown(self._clock())
+            self.set_gun(False)
+        finally:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            if self._watch is not None:
+                self._watch.close()
+
+
+def run_cell(
+    config: CellConfig,
+    *,
+    backend: str = "dds",
+    domain_id: int | None = None,
+    stop: threading.Event | None = None,
+    on_ready: Callable[[CellControllerNode], None] | None = None,
+) -> int:
+    """Run a cell controller until ``stop`` is set (or forever).
+
+    Returns
+    -------
+    int
+        0 after a clean shutdown.
+    """
+    stop = stop or threading.Event()
+    verifier = load_verifier(config)
+    recipes = RecipeStore(config.recipe_dir)
+    log.info("%d recipe version(s) in %s", len(recipes), config.recipe_dir)
+    with create_cell_bus(backend, NODE_NAME, config.namespace, domain_id=domain_id) as bus:
+        node = CellControllerNode(
+            bus, config, verifier=verifier, recipes=recipes, domain_id=domain_id
+        )
+        if on_ready is not None:
+            on_ready(node)
+        try:
+            bus.spin(until=stop.is_set)
+        finally:
+            node.close()
+            bus.spin(timeout_s=0.2)  # let the last messages go out
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m robot_nodes.node --cell c1 [--config FILE] ...`` until Ctrl-C."""
+    parser = argparse.ArgumentParser(description="coatshare cell controller")
+    parser.add_argument("--cell", required=True, help="cell id, e.g. c1 (namespace /cell_c1)")
+    parser.add_argument("--config", type=Path, default=None)
+    parser.add_argument("--backend", default="dds", choices=("dds", "rclpy"))
+    parser.add_argument("--approval-key", type=Path, default=None)
+    parser.add_argument("--recipe-dir", type=Path, default=None)
+    parser.add_argument("--domain-id", type=int, default=None)
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s: %(message)s")
+    try:
+        config = load_cell_config(
+            args.config,
+            cell_id=args.cell,
+            approval_key=args.approval_key,
+            recipe_dir=args.recipe_dir,
+        )
+    except CoatshareError as exc:
+        log.error("%s", exc)
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    return run_cell(config, backend=args.backend, domain_id=args.domain_id, stop=stop)
+
+
+__all__ = ["NODE_NAME", "CellControllerNode", "load_verifier", "main", "run_cell"]
+
+if __name__ == "__main__":
+    raise SystemExit(main())
