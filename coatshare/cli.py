@@ -12,7 +12,6 @@ import sys
 # contend there, so one thread unless the caller says otherwise.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import click
 import typer
 from pydantic import ValidationError
 
@@ -33,12 +32,14 @@ def _register() -> None:
     from coatshare.cli_demo import demo
     from coatshare.cli_pipeline import pipeline_app
     from coatshare.cli_recipe import recipe_app
+    from coatshare.cli_schedule import schedule_app
     from coatshare.cli_sim import sim_app
 
     app.add_typer(recipe_app, name="recipe")
     app.add_typer(pipeline_app, name="pipeline")
     app.add_typer(sim_app, name="sim")
     app.add_typer(cell_app, name="cell")
+    app.add_typer(schedule_app, name="schedule")
     app.add_typer(bench_app, name="bench")
     app.command("demo")(demo)
 
@@ -47,9 +48,10 @@ _register()
 
 
 def main() -> None:
-    """Entry point that maps domain errors to exit code 2 with a one-line reason."""
+    """Entry point: typer handles usage errors (exit 2); domain errors become one line
+    naming the field and the reason, and exit code 2."""
     try:
-        result = app(standalone_mode=False)
+        app()
     except CoatshareError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -58,12 +60,3 @@ def main() -> None:
 
         typer.echo(f"error: {_validation_error(exc, 'options')}", err=True)
         sys.exit(2)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(1)
-    sys.exit(result if isinstance(result, int) else 0)
