@@ -34,12 +34,14 @@ def _register() -> None:
     from coatshare.cli_recipe import recipe_app
     from coatshare.cli_schedule import schedule_app
     from coatshare.cli_sim import sim_app
+    from coatshare.cli_vision import vision_app
 
     app.add_typer(recipe_app, name="recipe")
     app.add_typer(pipeline_app, name="pipeline")
     app.add_typer(sim_app, name="sim")
     app.add_typer(cell_app, name="cell")
     app.add_typer(schedule_app, name="schedule")
+    app.add_typer(vision_app, name="vision")
     app.add_typer(bench_app, name="bench")
     app.command("demo")(demo)
 
