@@ -11,6 +11,9 @@ Subpackages and modules (each exports its public names):
     joint trajectories within joint limits.
 ``robot_nodes.convert``
     ROS 2 messages to and from the numpy arrays above.
+``robot_nodes.controller`` / ``robot_nodes.cell_bus`` / ``robot_nodes.node``
+    The cell controller: its logic (no bus), its topics and messages, and the node that
+    wires one to the other.
 
 Importing this package imports neither ``cyclonedds`` nor ``rclpy``.
 """

@@ -48,14 +48,38 @@ def path_curvature(p_mm: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.linalg.norm(np.gradient(dp, s, axis=0, edge_order=1), axis=1)
 
 
-def sharp_corners(q: np.ndarray, ds: np.ndarray, vmax: np.ndarray, limit_rad: float) -> np.ndarray:
-    """(K,) mask of interior samples where the joint motion turns by more than ``limit_rad``."""
+def sharp_corners(
+    q: np.ndarray,
+    ds: np.ndarray,
+    vmax: np.ndarray,
+    limit_rad: float,
+    candidates: np.ndarray | None = None,
+) -> np.ndarray:
+    """(K,) mask of interior samples where the joint motion turns by more than ``limit_rad``.
+
+    Parameters
+    ----------
+    q : (K, n) array
+    ds : (K - 1,) array
+    vmax : (n,) array
+        Joint velocity limits; directions are compared in ``dq / vmax``.
+    limit_rad : float
+    candidates : (K,) bool array, optional
+        Samples where the path may have a corner (the waypoints a densified path keeps
+        sharp); every sample when None. Elsewhere the path is smooth by construction: a
+        quick turn of the joint motion there (e.g. joints 2/3 handing over to joint 1 at the
+        far end of a turnaround, which the one-sided differences of a few samples see as
+        10-20 deg each) is curvature, which the acceleration limits slow down for, not a
+        corner to stop at.
+    """
     d = np.diff(q, axis=0) / ds[:, None] / vmax  # one-sided directions, (K - 1, n)
     norm = np.linalg.norm(d, axis=1)
     cos = np.einsum("ij,ij->i", d[:-1], d[1:]) / np.maximum(norm[:-1] * norm[1:], 1e-300)
     moving = (norm[:-1] > 1e-12) & (norm[1:] > 1e-12)
-    corner = moving & (cos < np.cos(limit_rad))
-    return np.concatenate([[False], corner, [False]])
+    corner = np.concatenate([[False], moving & (cos < np.cos(limit_rad)), [False]])
+    if candidates is not None:
+        corner &= np.asarray(candidates, dtype=bool)
+    return corner
 
 
 def build_bounds(
@@ -119,10 +143,9 @@ def _static_x_limit(b: Bounds, ds: np.ndarray) -> np.ndarray:
     # lower_l <= upper_m  <=>  (delta_l - beta_m) x <= alpha_m - gamma_l
     coef = b.delta[:, :, None] - b.beta[:, None, :]
     with np.errstate(invalid="ignore"):
-        rhs = b.alpha[:, None, :] - b.gamma[:, :, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lim = np.where(coef > 1e-15, rhs / coef, np.inf)
-    lim = np.where(np.isnan(lim), np.inf, lim)
+        rhs = b.alpha[:, None, :] - b.gamma[:, :, None]  # never nan: alpha > -inf, gamma < inf
+    lim = np.full_like(coef, np.inf)
+    np.divide(rhs, coef, out=lim, where=coef > 1e-15)
     x_pairs = lim.reshape(len(coef), -1).min(axis=1)
     # -x/(2ds) <= alpha_m + beta_m x  <=>  (-1/(2ds) - beta_m) x <= alpha_m
     coef2 = -1.0 / (2.0 * ds)[:, None] - b.beta
@@ -132,8 +155,27 @@ def _static_x_limit(b: Bounds, ds: np.ndarray) -> np.ndarray:
     return np.minimum(b.x_max, np.append(x_stage, np.inf))
 
 
+def _runs_end(flags: np.ndarray, *, backward: bool) -> np.ndarray:
+    """For each index, where the run of True ``flags`` containing it stops.
+
+    ``backward``: the largest j <= k with ``flags[j]`` False (-1 when none); else the
+    smallest j >= k with ``flags[j]`` False (``len(flags)`` when none).
+    """
+    n = len(flags)
+    idx = np.arange(n)
+    if backward:
+        return np.maximum.accumulate(np.where(flags, -1, idx))
+    return np.minimum.accumulate(np.where(flags, n, idx)[::-1])[::-1]
+
+
 def reachability(b: Bounds, ds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Backward (controllable) then forward (greedy) pass.
+
+    Both passes are recurrences along the path, but on most samples of a spray path the
+    answer is simply the static cap (backward) or the controllable speed (forward), and
+    whether it is can be checked for all samples at once. The Python loop visits only the
+    samples where a constraint of the recurrence binds and jumps over the runs in between;
+    the result is the same as visiting every sample.
 
     Returns
     -------
@@ -148,33 +190,70 @@ def reachability(b: Bounds, ds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # dynamic pair: lower_l <= (X_{k+1} - x)/(2ds)  <=>  (delta_l + h) x <= h X_{k+1} - gamma_l
     den = b.delta + h[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        slope = np.where(den > 1e-15, h[:, None] / den, np.inf)
-        offset = np.where(den > 1e-15, -b.gamma / den, np.inf)
-    slope_l, offset_l = slope.tolist(), offset.tolist()
-    controllable = np.empty(K)
-    controllable[-1] = 0.0
-    x_static_l = x_static.tolist()
-    nxt = 0.0
-    for k in range(K - 2, -1, -1):
-        best = x_static_l[k]
-        for sl, of in zip(slope_l[k], offset_l[k], strict=True):
-            if sl != math.inf:
-                best = min(best, sl * nxt + of)
-        nxt = max(best, 0.0)
-        controllable[k] = nxt
+        finite = den > 1e-15
+        slope = np.where(finite, h[:, None] / den, np.inf)
+        offset = np.where(finite, -b.gamma / den, np.inf)
+        # backward: with c_{k+1} at its static cap, c_k is at its static cap too
+        at_cap = np.where(finite, slope * x_static[1:, None] + offset, np.inf).min(axis=1)
+    free = at_cap >= x_static[:-1]
+    jump_back = _runs_end(free, backward=True)
 
-    x = np.empty(K)
-    u = np.empty(K - 1)
-    x[0] = 0.0
-    alpha_l, beta_l = b.alpha.tolist(), b.beta.tolist()
+    controllable = x_static.copy()
+    controllable[-1] = 0.0
+    c = controllable.tolist()
+    xs = x_static.tolist()
+    k = K - 2
+    exact = c[-1] == xs[-1]
+    while k >= 0:
+        if exact and free[k]:
+            k = int(jump_back[k])  # samples in between stay at their static cap
+            if k < 0:
+                break
+        nxt = c[k + 1]
+        best = xs[k]
+        for sl, of in zip(slope[k].tolist(), offset[k].tolist(), strict=True):
+            if sl != math.inf:
+                v = sl * nxt + of
+                if v < best:
+                    best = v
+        best = max(best, 0.0)
+        c[k] = best
+        exact = best == xs[k]
+        k -= 1
+    controllable = np.array(c)
+
+    # forward: from x_k at the controllable speed, reaching the next controllable speed
+    # is admissible; then x stays on the controllable profile
     ds_l = ds.tolist()
-    xk = 0.0
-    for k in range(K - 1):
-        u_max = (controllable[k + 1] - xk) / (2.0 * ds_l[k])
-        for al, be in zip(alpha_l[k], beta_l[k], strict=True):
-            u_max = min(u_max, al + be * xk)
-        xn = max(xk + 2.0 * ds_l[k] * u_max, 0.0)
-        u[k] = (xn - xk) / (2.0 * ds_l[k])
+    u_follow = (controllable[1:] - controllable[:-1]) * h
+    with np.errstate(invalid="ignore"):
+        u_cap = (b.alpha + b.beta * controllable[:-1, None]).min(axis=1)
+    follow = u_cap >= u_follow
+    jump_fwd = _runs_end(follow, backward=False)
+    x_arr = controllable.copy()
+    x_arr[0] = 0.0
+    u_arr = u_follow.copy()
+    x = x_arr.tolist()
+    u = u_arr.tolist()
+    k = 0
+    exact = x[0] == c[0]
+    while k < K - 1:
+        if exact and follow[k]:
+            k = int(jump_fwd[k])  # samples in between follow the controllable profile
+            if k >= K - 1:
+                break
+        xk = x[k]
+        two_ds = 2.0 * ds_l[k]
+        u_max = (c[k + 1] - xk) / two_ds
+        reach_next = True
+        for al, be in zip(b.alpha[k].tolist(), b.beta[k].tolist(), strict=True):
+            v = al + be * xk
+            if v < u_max:
+                u_max = v
+                reach_next = False
+        xn = c[k + 1] if reach_next else min(max(xk + two_ds * u_max, 0.0), c[k + 1])
+        u[k] = (xn - xk) / two_ds
         x[k + 1] = xn
-        xk = xn
-    return x, u
+        exact = xn == c[k + 1]
+        k += 1
+    return np.array(x), np.array(u)

@@ -6,8 +6,8 @@ Topics of a cell (namespace ``/cell_<id>``), besides the contract in ``docs/robo
 |---|---|---|
 | ``spray_program`` | coatshare_interfaces/SprayProgram | ``QOS_LATCHED`` |
 | ``joint_states`` | sensor_msgs/JointState | ``QOS_SENSOR_DATA`` |
-| ``interlocks/<signal>`` | std_msgs/Bool | ``QOS_LATCHED`` |
-| ``command`` | std_msgs/String | ``QOS_DEFAULT`` |
+| ``interlocks`` | coatshare_interfaces/Interlocks | ``QOS_LATCHED`` |
+| ``cell_command`` | coatshare_interfaces/CellCommand | ``QOS_DEFAULT`` |
 
 | topic (out) | type | QoS |
 |---|---|---|
@@ -15,8 +15,12 @@ Topics of a cell (namespace ``/cell_<id>``), besides the contract in ``docs/robo
 | ``gun/trigger`` | std_msgs/Bool | ``QOS_LATCHED`` |
 | ``program_status`` | coatshare_interfaces/ProgramStatus | ``QOS_STATUS`` |
 | ``cell_state`` | coatshare_interfaces/CellState | ``QOS_LATCHED`` |
-| ``controller_state`` | std_msgs/String | ``QOS_LATCHED`` |
 | ``part_result`` | coatshare_interfaces/PartResult | ``QOS_STATUS`` |
+
+Deprecated topics (:data:`LEGACY_TOPICS`), served while ``legacy_topics`` is set in the
+cell configuration, for senders that have not moved to the messages above:
+``interlocks/<signal>`` (std_msgs/Bool, in), ``command`` (std_msgs/String ``"<verb>
+[program_id]"``, in) and ``controller_state`` (std_msgs/String, out).
 
 ``std_msgs/Bool`` and ``std_msgs/String`` are standard ROS 2 messages; the ``dds`` backend
 learns them from :func:`cell_registry` (``create_cell_bus`` passes it), the ``rclpy``
@@ -27,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -40,41 +44,63 @@ from robot_nodes.bus import (
     QosProfile,
     create_bus,
 )
+from robot_nodes.controller.commands import Command, code_of
 from robot_nodes.controller.config import INTERLOCK_SIGNALS
+from robot_nodes.controller.interlocks import SAFE_VALUE
 from robot_nodes.controller.legs import Leg
-from robot_nodes.controller.reports import CellReport, PartReport, StatusReport
+from robot_nodes.controller.reports import (
+    CELL_STATE_CODES,
+    CellReport,
+    PartReport,
+    StatusReport,
+)
+from robot_nodes.controller.state_machine import CellMode
 from robot_nodes.convert import header_msg, time_msg
 
 log = logging.getLogger(__name__)
 
 SPRAY_PROGRAM = "spray_program"
 JOINT_STATES = "joint_states"
-COMMAND = "command"
+INTERLOCKS = "interlocks"
+CELL_COMMAND = "cell_command"
 TRAJECTORY = "joint_trajectory_controller/joint_trajectory"
 GUN_TRIGGER = "gun/trigger"
 PROGRAM_STATUS = "program_status"
 CELL_STATE = "cell_state"
-CONTROLLER_STATE = "controller_state"
 PART_RESULT = "part_result"
+COMMAND = "command"
+"""Deprecated: ``std_msgs/String`` commands; use :data:`CELL_COMMAND`."""
+CONTROLLER_STATE = "controller_state"
+"""Deprecated: ``std_msgs/String`` controller state; ``CellState.state`` carries it."""
 
 
 def interlock_topic(signal: str) -> str:
+    """Deprecated per-signal ``std_msgs/Bool`` topic; use :data:`INTERLOCKS`."""
     return f"interlocks/{signal}"
 
+
+LEGACY_TOPICS: tuple[str, ...] = (
+    COMMAND,
+    CONTROLLER_STATE,
+    *(interlock_topic(s) for s in INTERLOCK_SIGNALS),
+)
+"""The std_msgs stopgaps of the first controller, served while ``legacy_topics`` is set."""
 
 TOPICS: dict[str, tuple[str, QosProfile]] = {
     SPRAY_PROGRAM: ("coatshare_interfaces/msg/SprayProgram", QOS_LATCHED),
     JOINT_STATES: ("sensor_msgs/msg/JointState", QOS_SENSOR_DATA),
-    COMMAND: ("std_msgs/msg/String", QOS_DEFAULT),
+    INTERLOCKS: ("coatshare_interfaces/msg/Interlocks", QOS_LATCHED),
+    CELL_COMMAND: ("coatshare_interfaces/msg/CellCommand", QOS_DEFAULT),
     TRAJECTORY: ("trajectory_msgs/msg/JointTrajectory", QOS_DEFAULT),
     GUN_TRIGGER: ("std_msgs/msg/Bool", QOS_LATCHED),
     PROGRAM_STATUS: ("coatshare_interfaces/msg/ProgramStatus", QOS_STATUS),
     CELL_STATE: ("coatshare_interfaces/msg/CellState", QOS_LATCHED),
-    CONTROLLER_STATE: ("std_msgs/msg/String", QOS_LATCHED),
     PART_RESULT: ("coatshare_interfaces/msg/PartResult", QOS_STATUS),
+    COMMAND: ("std_msgs/msg/String", QOS_DEFAULT),
+    CONTROLLER_STATE: ("std_msgs/msg/String", QOS_LATCHED),
     **{interlock_topic(s): ("std_msgs/msg/Bool", QOS_LATCHED) for s in INTERLOCK_SIGNALS},
 }
-"""Relative topic name -> (message type, QoS) of every cell topic."""
+"""Relative topic name -> (message type, QoS) of every cell topic, deprecated ones too."""
 
 EXTRA_STD_MSGS: dict[str, str] = {
     "std_msgs/msg/Bool": "bool data\n",
@@ -106,6 +132,7 @@ def create_cell_bus(
 
 # -- messages ------------------------------------------------------------------------------
 MessageTypeFn = Callable[[str], type]
+_MODE_OF_CODE = {code: mode for mode, code in CELL_STATE_CODES.items()}
 
 
 def trajectory_msg(
@@ -150,12 +177,45 @@ def cell_state_msg(message_type: MessageTypeFn, report: CellReport, stamp_ns: in
         header=header_msg(message_type, stamp_ns),
         cell_id=report.cell_id,
         mode=int(report.mode),
+        state=CELL_STATE_CODES[report.controller_state],
+        fault_code=str(report.fault_code),
         estop=report.estop,
         door_closed=report.door_closed,
+        paint_pressure_ok=report.paint_pressure_ok,
         booth_airflow_ok=report.booth_airflow_ok,
         spray_enabled=report.spray_enabled,
         gun_on=report.gun_on,
         active_program_id=report.active_program_id,
+    )
+
+
+def cell_mode_of(msg: Any) -> CellMode:
+    """The controller state a ``CellState`` message reports."""
+    return _MODE_OF_CODE[int(msg.state)]
+
+
+def interlocks_msg(message_type: MessageTypeFn, values: Mapping[str, bool], stamp_ns: int) -> Any:
+    """``Interlocks`` with ``values`` by signal name (missing signals: unsafe)."""
+    unsafe = {s: not SAFE_VALUE[s] for s in INTERLOCK_SIGNALS}
+    fields = {s: bool(values.get(s, unsafe[s])) for s in INTERLOCK_SIGNALS}
+    return message_type("coatshare_interfaces/msg/Interlocks")(
+        header=header_msg(message_type, stamp_ns), **fields
+    )
+
+
+def interlock_values(msg: Any) -> dict[str, bool]:
+    """Signal name -> value of an ``Interlocks`` message."""
+    return {s: bool(getattr(msg, s)) for s in INTERLOCK_SIGNALS}
+
+
+def cell_command_msg(
+    message_type: MessageTypeFn, command: Command, program_id: str = "", stamp_ns: int = 0
+) -> Any:
+    """``CellCommand`` for ``command``, meant for ``program_id`` (empty: the active one)."""
+    return message_type("coatshare_interfaces/msg/CellCommand")(
+        header=header_msg(message_type, stamp_ns),
+        command=code_of(command),
+        program_id=program_id,
     )
 
 
@@ -245,22 +305,29 @@ class TopicTypeWatch:
 
 
 __all__ = [
+    "CELL_COMMAND",
     "CELL_STATE",
     "COMMAND",
     "CONTROLLER_STATE",
     "EXTRA_STD_MSGS",
     "GUN_TRIGGER",
+    "INTERLOCKS",
     "JOINT_STATES",
+    "LEGACY_TOPICS",
     "PART_RESULT",
     "PROGRAM_STATUS",
     "SPRAY_PROGRAM",
     "TOPICS",
     "TRAJECTORY",
     "TopicTypeWatch",
+    "cell_command_msg",
+    "cell_mode_of",
     "cell_registry",
     "cell_state_msg",
     "create_cell_bus",
     "interlock_topic",
+    "interlock_values",
+    "interlocks_msg",
     "part_result_msg",
     "status_msg",
     "trajectory_msg",

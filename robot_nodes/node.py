@@ -23,10 +23,12 @@ from typing import Any
 from recipes.errors import CoatshareError
 from robot_nodes.bus import Bus
 from robot_nodes.cell_bus import (
+    CELL_COMMAND,
     CELL_STATE,
     COMMAND,
     CONTROLLER_STATE,
     GUN_TRIGGER,
+    INTERLOCKS,
     JOINT_STATES,
     PART_RESULT,
     PROGRAM_STATUS,
@@ -37,6 +39,7 @@ from robot_nodes.cell_bus import (
     cell_state_msg,
     create_cell_bus,
     interlock_topic,
+    interlock_values,
     part_result_msg,
     status_msg,
     trajectory_msg,
@@ -79,6 +82,9 @@ class CellControllerNode:
     ----------
     bus : Bus
         Created with :func:`robot_nodes.cell_bus.create_cell_bus` (std_msgs Bool/String).
+        Subscribes to ``spray_program``, ``joint_states``, ``interlocks`` and
+        ``cell_command`` (and, with ``config.legacy_topics``, to the deprecated
+        ``interlocks/<signal>`` and ``command``).
     config : CellConfig
     verifier : ApprovalVerifier or None
     recipes : RecipeStore
@@ -107,19 +113,14 @@ class CellControllerNode:
         self._clock = clock
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cell-planning")
         mt = bus.message_type
+        legacy = config.legacy_topics
         self._types = {name: mt(type_name) for name, (type_name, _) in TOPICS.items()}
-        pub = {
-            name: bus.create_publisher(self._types[name], name, TOPICS[name][1])
-            for name in (
-                TRAJECTORY,
-                GUN_TRIGGER,
-                PROGRAM_STATUS,
-                CELL_STATE,
-                CONTROLLER_STATE,
-                PART_RESULT,
-            )
+        outputs = [TRAJECTORY, GUN_TRIGGER, PROGRAM_STATUS, CELL_STATE, PART_RESULT]
+        if legacy:
+            outputs.append(CONTROLLER_STATE)
+        self._pub = {
+            name: bus.create_publisher(self._types[name], name, TOPICS[name][1]) for name in outputs
         }
-        self._pub = pub
         self._last_controller_state = ""
         self.controller = CellController(
             config,
@@ -129,16 +130,20 @@ class CellControllerNode:
             recipes=recipes,
             submit=self._executor.submit,
         )
-        self._subscribe(SPRAY_PROGRAM, self._on_program)
-        self._subscribe(JOINT_STATES, self._on_joint_state)
-        self._subscribe(COMMAND, self._on_command)
-        for signal_name in INTERLOCK_SIGNALS:
-            self._subscribe(interlock_topic(signal_name), self._interlock_callback(signal_name))
+        inputs = {
+            SPRAY_PROGRAM: self._on_program,
+            JOINT_STATES: self._on_joint_state,
+            INTERLOCKS: self._on_interlocks,
+            CELL_COMMAND: self._on_cell_command,
+        }
+        if legacy:
+            inputs[COMMAND] = self._on_command
+            for signal_name in INTERLOCK_SIGNALS:
+                inputs[interlock_topic(signal_name)] = self._interlock_callback(signal_name)
+        for topic, callback in inputs.items():
+            self._subscribe(topic, callback)
         bus.create_timer(config.execution.tick_period_s, self._guard(self._on_tick))
-        watched = {t: TOPICS[t][0] for t in (SPRAY_PROGRAM, JOINT_STATES, COMMAND)}
-        watched.update(
-            {interlock_topic(s): TOPICS[interlock_topic(s)][0] for s in INTERLOCK_SIGNALS}
-        )
+        watched = {t: TOPICS[t][0] for t in inputs}
         try:
             self._watch: TopicTypeWatch | None = TopicTypeWatch(bus, watched, domain_id=domain_id)
             bus.create_timer(_WATCH_PERIOD_S, self._guard(self._on_watch))
@@ -176,8 +181,14 @@ class CellControllerNode:
 
         return guarded
 
+    def _on_interlocks(self, msg: Any) -> None:
+        self.controller.on_interlocks(interlock_values(msg), self._clock())
+
+    def _on_cell_command(self, msg: Any) -> None:
+        self.controller.on_cell_command(int(msg.command), str(msg.program_id), self._clock())
+
     def _interlock_callback(self, signal_name: str) -> Callable[[Any], None]:
-        def callback(msg: Any) -> None:
+        def callback(msg: Any) -> None:  # deprecated std_msgs/Bool topic
             self.controller.on_interlock(signal_name, bool(msg.data), self._clock())
 
         return callback
@@ -188,7 +199,7 @@ class CellControllerNode:
     def _on_joint_state(self, msg: Any) -> None:
         self.controller.on_joint_state(list(msg.name), list(msg.position), self._clock())
 
-    def _on_command(self, msg: Any) -> None:
+    def _on_command(self, msg: Any) -> None:  # deprecated std_msgs/String topic
         self.controller.on_command(str(msg.data), self._clock())
 
     def _on_tick(self) -> None:
@@ -221,7 +232,7 @@ class CellControllerNode:
     def publish_cell(self, report: CellReport) -> None:
         self._pub[CELL_STATE].publish(cell_state_msg(self.bus.message_type, report, time.time_ns()))
         state = report.controller_state.value
-        if state != self._last_controller_state:
+        if CONTROLLER_STATE in self._pub and state != self._last_controller_state:
             self._last_controller_state = state
             self._pub[CONTROLLER_STATE].publish(self._types[CONTROLLER_STATE](data=state))
 

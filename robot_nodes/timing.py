@@ -53,8 +53,9 @@ class TimingOptions:
     max_joint_step_rad : float
         Largest joint change between samples before IK reports a jump.
     corner_stop_deg : float
-        A sample where the joint-space direction of motion (scaled by the velocity limits)
-        turns by more than this is a sharp corner: the robot stops there exactly.
+        A waypoint kept sharp by the densifier where the joint-space direction of motion
+        (scaled by the velocity limits) turns by more than this is a sharp corner: the robot
+        stops there exactly.
     """
 
     step_mm: float = 2.0
@@ -127,6 +128,8 @@ class TimedTrajectory:
         Gun state on the interval ending at sample k.
     segment : (K,) int ndarray
         Waypoint segment of the interval ending at sample k.
+    corner : (K,) bool ndarray
+        Sharp corners of the path, where the robot stops.
     deviations : tuple of SpeedDeviation
         Spray stretches slower than requested beyond the tolerance.
     """
@@ -141,6 +144,7 @@ class TimedTrajectory:
     T_base_tcp: np.ndarray
     trigger: np.ndarray
     segment: np.ndarray
+    corner: np.ndarray
     deviations: tuple[SpeedDeviation, ...] = field(default=())
 
     @property
@@ -254,7 +258,9 @@ def time_parameterize(
     kappa = path_curvature(dense.T_base_tcp[:, :3, 3] * 1000.0, s)
     v_req = np.minimum(dense.speed_mm_s, np.append(dense.speed_mm_s[1:], dense.speed_mm_s[-1]))
     v_req[0] = dense.speed_mm_s[1]
-    corners = sharp_corners(q, ds, chain.velocity_rad_s, math.radians(opt.corner_stop_deg))
+    corners = sharp_corners(
+        q, ds, chain.velocity_rad_s, math.radians(opt.corner_stop_deg), dense.is_waypoint
+    )
     bounds = build_bounds(
         dq,
         ddq,
@@ -293,5 +299,6 @@ def time_parameterize(
         T_base_tcp=dense.T_base_tcp,
         trigger=dense.trigger,
         segment=dense.segment,
+        corner=corners,
         deviations=deviations,
     )

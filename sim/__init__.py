@@ -1,4 +1,4 @@
-"""Gazebo-style cell simulator: the pure core that the simulator's ROS 2 node drives.
+"""Gazebo-style cell simulator: a pure core, the ROS 2 node that drives it, production runs.
 
 Modules (each exports its public names; importing ``sim`` imports none of them, so neither
 PyBullet nor OpenCV is loaded before it is used):
@@ -16,6 +16,15 @@ PyBullet nor OpenCV is loaded before it is used):
 ``sim.faults``     fault schedule and live injection
 ``sim.clock``      the fixed-step sim clock
 ``sim.frames``     poses on the belt
+``sim.follower``   the joint trajectory follower (ros2_control-like)
+``sim.cell``       one cell stepped by the node: follower, collisions, gun valve, belt, log
+``sim.results``    a finished part's film, metrics and QC; the recipes the cells run
+``sim.node``       the simulator node on the cells' ROS 2 topics (``python -m sim.node``)
+``sim.topics``     the cell topics (name, type, QoS) the node and the edge use
+``sim.cell_setup`` what a production run gives each cell: recipes, configuration, programs
+``sim.edge``       the edge's part of a production run on the cells' topics
+``sim.run``        a production run: simulator + cell controllers as processes + the edge
+``sim.report``     the run report: metrics table and heat maps
 """
 
 from __future__ import annotations
@@ -49,6 +58,17 @@ _EXPORTS = {
     "SimClock": "sim.clock",
     "PlanarPose": "sim.frames",
     "BeltFrame": "sim.frames",
+    "SimCell": "sim.cell",
+    "GunValve": "sim.cell",
+    "PartCycle": "sim.cell",
+    "RecipeBook": "sim.results",
+    "cycle_result": "sim.results",
+    "SimNode": "sim.node",
+    "run_simulator": "sim.node",
+    "SimEdge": "sim.edge",
+    "ProductionRun": "sim.run",
+    "RunOptions": "sim.run",
+    "write_report": "sim.report",
 }
 
 __all__ = sorted(_EXPORTS)

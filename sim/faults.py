@@ -262,6 +262,10 @@ class FaultInjector:
     _by_part: list[tuple[Any, str]] = field(default_factory=list, init=False, repr=False)
     _next_part: list[ActiveFault] = field(default_factory=list, init=False, repr=False)
     _next_id: int = field(default=0, init=False, repr=False)
+    _version: int = field(default=0, init=False, repr=False)
+    _cache: dict[str, tuple[int, float, float, FaultState]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         for spec in self.schedule:
@@ -278,6 +282,7 @@ class FaultInjector:
         fault = ActiveFault(self._next_id, spec, cell, float(start_s), float(end), source)
         self._next_id += 1
         self._active.append(fault)
+        self._version += 1
         return fault
 
     def apply(self, command: Any, now_s: float) -> list[ActiveFault]:
@@ -314,7 +319,19 @@ class FaultInjector:
                 continue
             self._active[i] = ActiveFault(f.id, f.spec, f.cell, f.start_s, float(now_s), f.source)
             ended.append(self._active[i])
+        self._version += 1
         return ended
+
+    def end(self, fault_id: int, now_s: float) -> ActiveFault | None:
+        """End one active fault (by :attr:`ActiveFault.id`) at ``now_s``; None if not active."""
+        for i, f in enumerate(self._active):
+            if f.id == fault_id and f.active_at(now_s):
+                self._active[i] = ActiveFault(
+                    f.id, f.spec, f.cell, f.start_s, float(now_s), f.source
+                )
+                self._version += 1
+                return self._active[i]
+        return None
 
     def start_part(self, cell: str, part_index: int, now_s: float) -> list[ActiveFault]:
         """Place the time-window faults tied to this part of this cell; returns them."""
@@ -339,6 +356,7 @@ class FaultInjector:
                 self._active[i] = ActiveFault(
                     f.id, f.spec, f.cell, f.start_s, float(now_s), f.source
                 )
+                self._version += 1
 
     def part_overrides(self, cell: str, part_index: int) -> PartOverrides:
         """Misplacement and substitution of part ``part_index`` on ``cell`` (consumes live
@@ -365,16 +383,39 @@ class FaultInjector:
         return PartOverrides(misplace, wrong, tuple(hits))
 
     # --- queries ------------------------------------------------------------------------
+    def snapshot(self) -> FaultInjector:
+        """A copy whose queries do not see later changes (for work in another thread)."""
+        copy = FaultInjector()
+        copy._active = list(self._active)
+        copy._by_part = list(self._by_part)
+        copy._next_part = list(self._next_part)
+        copy._next_id = self._next_id
+        copy._version = self._version
+        return copy
+
     def active(self, cell: str, t_s: float) -> tuple[ActiveFault, ...]:
         return tuple(f for f in self._active if f.applies_to(cell) and f.active_at(t_s))
 
     def state(self, cell: str, t_s: float) -> FaultState:
+        """What the faults do to ``cell`` at ``t_s`` (cached until the next start or end of a
+        fault on the cell, or a change of the faults: the simulator asks every step)."""
+        hit = self._cache.get(cell)
+        if hit is not None and hit[0] == self._version and hit[1] <= t_s < hit[2]:
+            return hit[3]
+        lo, hi = -math.inf, math.inf
+        for f in self._active:
+            if f.applies_to(cell):
+                for edge in (f.start_s, f.end_s):
+                    if edge <= t_s:
+                        lo = max(lo, edge)
+                    else:
+                        hi = min(hi, edge)
         faults = self.active(cell, t_s)
         flow = 1.0
         for f in faults:
             if f.kind == "gun_clog":
                 flow *= f.spec.flow_factor
-        return FaultState(
+        state = FaultState(
             estop=any(f.kind == "estop" for f in faults),
             servo_faults=tuple((f.spec.joint or "*") for f in faults if f.kind == "servo_fault"),
             pressure_ok=not any(f.kind == "pressure_loss" for f in faults),
@@ -383,6 +424,8 @@ class FaultInjector:
             conveyor_running=not any(f.kind in ("conveyor_stop", "estop") for f in faults),
             faults=faults,
         )
+        self._cache[cell] = (self._version, lo, hi, state)
+        return state
 
     def _windows(self, cell: str, kinds: tuple[str, ...]) -> list[ActiveFault]:
         return [f for f in self._active if f.applies_to(cell) and f.kind in kinds]

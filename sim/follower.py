@@ -55,19 +55,22 @@ class _Trajectory:
             return pos[0].copy()
         if tau >= t[-1]:
             return pos[-1].copy()
-        k = int(np.searchsorted(t, tau, side="right") - 1)
-        h = t[k + 1] - t[k]
+        k = int(t.searchsorted(tau, "right")) - 1
+        t0, t1 = float(t[k]), float(t[k + 1])
+        h = t1 - t0
         if h <= 0:
             return pos[k + 1].copy()
-        u = (tau - t[k]) / h
+        u = (tau - t0) / h
         if self.vel is None:
             return pos[k] + u * (pos[k + 1] - pos[k])
-        h00 = 2 * u**3 - 3 * u**2 + 1
-        h10 = u**3 - 2 * u**2 + u
-        h01 = -2 * u**3 + 3 * u**2
-        h11 = u**3 - u**2
+        u2 = u * u
+        u3 = u2 * u
+        h00 = 2 * u3 - 3 * u2 + 1
+        h10 = (u3 - 2 * u2 + u) * h
+        h01 = -2 * u3 + 3 * u2
+        h11 = (u3 - u2) * h
         v = self.vel
-        return h00 * pos[k] + h10 * h * v[k] + h01 * pos[k + 1] + h11 * h * v[k + 1]
+        return h00 * pos[k] + h10 * v[k] + h01 * pos[k + 1] + h11 * v[k + 1]
 
     @property
     def end_s(self) -> float:

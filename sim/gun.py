@@ -43,6 +43,7 @@ EDGE_AXIS_DEG = 20.0
 DEFAULT_SNAP_TOL_DEG = 1.0
 DEFAULT_STANDOFF_RES_MM = 0.25
 _FAN_RES_RAD = math.radians(0.25)
+_RANGE_TOL_MM = 0.01
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,9 @@ def deposit_snapped(
     cos_tol = math.cos(math.radians(max(snap_tol_deg, 0.0)))
     exact_down = axis[:, 2] <= -1.0 + 1e-6
     near = on & ((-axis[:, 2] >= cos_tol) | exact_down)
-    near &= (reach >= gun.standoff_min_mm) & (reach <= gun.standoff_max_mm)
+    # a recipe at the end of the valid range reaches it only to FK's rounding (1e-5 mm)
+    tol = _RANGE_TOL_MM
+    near &= (reach >= gun.standoff_min_mm - tol) & (reach <= gun.standoff_max_mm + tol)
     snapped = _snap(traj.select(near), reach[near], grid.z_mm, gun, standoff_res_mm)
     top_wet = deposit_flat(grid, snapped, gun).ravel()[grid.index]
     is_top = np.arange(n) < k
@@ -186,6 +189,7 @@ def _snap(
     m = len(traj)
     hit = traj.position_mm + traj.axis * reach_mm[:, None]
     h = np.round(reach_mm / res_mm) * res_mm if res_mm > 0 else reach_mm
+    h = np.clip(h, gun.standoff_min_mm, gun.standoff_max_mm)
     pos = np.column_stack([hit[:, 0], hit[:, 1], z_top_mm + h])
     circular = gun.profile != "gaussian" and (
         gun.semi_axis_a_mm == gun.semi_axis_b_mm and gun.beta1 == gun.beta2

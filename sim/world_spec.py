@@ -209,6 +209,16 @@ class FeedSpec(_Model):
         return self
 
 
+class GunSpec(_Model):
+    """The spray gun's valve: time from the trigger signal to paint flowing or stopping.
+
+    The spray pattern itself (flux, flow, efficiency) is the gun model of the recipe the
+    cell runs; these are properties of the hardware that the controller compensates."""
+
+    on_latency_s: float = Field(0.040, ge=0, le=1.0)
+    off_latency_s: float = Field(0.030, ge=0, le=1.0)
+
+
 class ClockSpec(_Model):
     step_s: float = Field(0.004, gt=0, le=0.1)
     real_time_factor: float | None = Field(None, gt=0, description="None: as fast as possible")
@@ -223,6 +233,7 @@ class CellSpec(_Model):
     camera: CameraSpec
     lighting: LightingSpec = LightingSpec()
     feed: FeedSpec
+    gun: GunSpec = GunSpec()
 
 
 class WorldDoc(_Model):

@@ -11,14 +11,21 @@ The classes are reachable like the ``rclpy`` ones, which also makes them picklab
     JointState = dds_types.sensor_msgs.msg.JointState
     JointState = dds_types.get_type("sensor_msgs/msg/JointState")  # same class
 
-Field values: integers and floats as Python numbers, strings as ``str``, arrays as lists
-(``uint8[]`` too), nested messages as instances. ROS 2 constants are class attributes
+Field values: integers and floats as Python numbers, strings as ``str``, arrays as lists,
+nested messages as instances. ROS 2 constants are class attributes
 (``ProgramStatus.RUNNING``).
+
+Byte arrays (``uint8[]``, ``byte[]``, ``char[]``, unbounded or bounded) take a fast path:
+they are written and read as one block instead of element by element (a 1280x960 mono8
+image in about 1 ms instead of 80 ms). They accept ``bytes``, ``bytearray``, a uint8
+numpy array or a list of ints, and arrive as ``bytes`` (``np.frombuffer(msg.data,
+np.uint8)`` reads them on both backends). The CDR bytes are the same either way.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import types as pytypes
 from collections.abc import Callable, Iterable
@@ -28,6 +35,7 @@ from typing import Any
 
 import cyclonedds.idl.types as idl_types
 from cyclonedds.idl import IdlStruct
+from cyclonedds.idl._machinery import PlainCdrV2SequenceOfPrimitiveMachine
 
 from recipes.errors import InvalidInputError, NotFoundError
 from robot_nodes.bus.msgdef import (
@@ -39,6 +47,11 @@ from robot_nodes.bus.msgdef import (
     parse_msg,
 )
 from robot_nodes.bus.ros_std_msgs import STANDARD_MSGS
+
+log = logging.getLogger(__name__)
+
+_BYTE_TYPES = frozenset({"uint8", "byte", "char"})
+"""Element types whose sequences take the byte-array fast path."""
 
 _IDL_PRIMITIVES: dict[str, Any] = {
     "bool": bool,
@@ -147,6 +160,7 @@ class MessageRegistry:
             spec.short_name, (IdlStruct,), {"typename": spec.dds_type_name}, body
         )
         cls = dataclasses.dataclass(cls)
+        _use_byte_sequences(cls, spec)
         self._classes[spec.name] = cls
         return cls
 
@@ -182,8 +196,83 @@ class MessageRegistry:
             annotation = idl_types.sequence[element, int(ftype.array_size or 0)]
         else:
             annotation = idl_types.sequence[element]
+        if ftype.base in _BYTE_TYPES:
+            initial_bytes = bytes(field.default or [])
+            return annotation, dataclasses.field(default=initial_bytes)
         initial = list(field.default) if field.default is not None else []
         return annotation, dataclasses.field(default_factory=_list_factory(initial))
+
+
+def _as_bytes(value: Any) -> bytes | bytearray:
+    """The bytes of a byte-array field value (bytes, bytearray, uint8 array, list of ints)."""
+    if isinstance(value, bytes | bytearray):
+        return value
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and getattr(value, "tobytes", None) is not None:
+        if dtype.itemsize != 1 or dtype.kind not in "ub":
+            raise InvalidInputError(
+                "uint8[]", f"expects uint8 values, got an array of {dtype} (convert it first)"
+            )
+        return value.tobytes()
+    if isinstance(value, memoryview):
+        return value.cast("B").tobytes() if value.itemsize == 1 else bytes(value.tolist())
+    return bytes(value)  # a list of ints; raises for values outside 0..255
+
+
+class _ByteSequenceMachine(PlainCdrV2SequenceOfPrimitiveMachine):
+    """``sequence<octet>`` in one block: the element count, then the bytes.
+
+    The same bytes as Cyclone's element-by-element machine in XCDR1 and XCDR2 (elements of
+    size 1 need no alignment), so the wire format and the type information are unchanged.
+    """
+
+    def serialize(self, buffer: Any, value: Any, *args: Any, **kwargs: Any) -> None:
+        data = _as_bytes(value)
+        if self.max_length is not None and len(data) > self.max_length:
+            raise InvalidInputError(
+                "sequence", f"has {len(data)} bytes, more than its bound {self.max_length}"
+            )
+        buffer.align(4)
+        buffer.write("I", 4, len(data))
+        if data:
+            buffer.write_bytes(data)
+
+    def deserialize(self, buffer: Any, *args: Any, **kwargs: Any) -> bytes:
+        buffer.align(4)
+        length = buffer.read("I", 4)
+        return buffer.read_bytes(length) if length else b""
+
+    def default_initialize(self) -> bytes:
+        return b""
+
+
+def _use_byte_sequences(cls: type[IdlStruct], spec: MsgSpec) -> None:
+    """Swap the serialisers of ``cls``'s byte-array fields for :class:`_ByteSequenceMachine`.
+
+    Cyclone builds one serialiser per field when a class is first used; they are built now
+    and the byte-array ones replaced. Should a Cyclone release lay this out differently,
+    the fields keep Cyclone's own (slower, same bytes) serialiser.
+    """
+    names = [
+        f.name
+        for f in spec.fields
+        if f.type.base in _BYTE_TYPES and f.type.array in ("sequence", "bounded")
+    ]
+    if not names:
+        return
+    try:
+        idl = cls.__idl__  # type: ignore[attr-defined]
+        idl.populate()
+        for machine in (idl.v1_machine, idl.v2_machine):
+            for name in names:
+                old = machine.members_machines[name]
+                if not isinstance(old, PlainCdrV2SequenceOfPrimitiveMachine) or old.size != 1:
+                    raise TypeError(f"field '{name}' is serialised by {type(old).__name__}")
+                fast = _ByteSequenceMachine.__new__(_ByteSequenceMachine)
+                fast.__dict__.update(old.__dict__)
+                machine.members_machines[name] = fast
+    except (AttributeError, KeyError, TypeError) as exc:
+        log.warning("%s: byte arrays serialised element by element (%s)", spec.name, exc)
 
 
 def _list_factory(initial: list[Any]) -> Callable[[], list[Any]]:

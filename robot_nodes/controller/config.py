@@ -23,8 +23,8 @@ CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 DEFAULT_CONFIG = CONFIG_DIR / "cell_default.yaml"
 SCHEMA = "coatshare.cell/v1"
 INTERLOCK_SIGNALS = ("estop", "door_closed", "paint_pressure_ok", "booth_airflow_ok")
-"""Interlock topics (``interlocks/<name>``, std_msgs/Bool); the safe value is False for
-``estop`` and True for the others."""
+"""Interlock signals (fields of ``coatshare_interfaces/Interlocks``); the safe value is False
+for ``estop`` and True for the others."""
 
 _CELL_ID = re.compile(r"^[A-Za-z0-9_]+$")
 
@@ -120,6 +120,7 @@ class CellConfig(_Model):
     execution: ExecutionConfig = ExecutionConfig()
     gun: GunConfig = GunConfig()
     interlocks: InterlockConfig = InterlockConfig()
+    legacy_topics: bool = True
     approval_key: Path | None = None
     recipe_dir: Path | None = None
 

@@ -1,9 +1,10 @@
 """Interlock signals of a spray booth and whether they permit spraying.
 
-Each signal is a ``std_msgs/Bool`` on ``interlocks/<name>`` (reliable, transient local),
-published by the safety PLC bridge on every change and periodically. A signal never
-received, or not refreshed within ``timeout_s``, counts as unsafe: spraying needs every
-required signal present, fresh and safe.
+The signals are the fields of ``coatshare_interfaces/Interlocks`` on ``interlocks``
+(reliable, transient local), published by the safety PLC bridge on every change and
+periodically (the deprecated per-signal ``std_msgs/Bool`` topics ``interlocks/<name>`` feed
+the same values). A signal never received, or not refreshed within ``timeout_s``, counts as
+unsafe: spraying needs every required signal present, fresh and safe.
 
 | signal | safe value | when unsafe while running |
 |---|---|---|

@@ -341,6 +341,7 @@ def retime_samples(
     *,
     max_tool_acc_mm_s2: float,
     corner_stop_deg: float = 10.0,
+    corner_candidates: np.ndarray | None = None,
 ) -> Retimed:
     """Time-optimal rest-to-rest timing of densely sampled path points.
 
@@ -356,6 +357,9 @@ def retime_samples(
         Strictly increasing path coordinate.
     v_req_mm_s : (K,) array
         Requested speed on the interval ending at sample k (entry 0 unused).
+    corner_candidates : (K,) bool array, optional
+        Samples where the path may have a sharp corner (see
+        :func:`robot_nodes._reachability.sharp_corners`); every sample when None.
 
     Raises
     ------
@@ -371,7 +375,9 @@ def retime_samples(
     v = np.asarray(v_req_mm_s, dtype=float)
     v_samples = np.minimum(v, np.append(v[1:], v[-1]))
     v_samples[0] = v[1]
-    corners = sharp_corners(q_rad, ds, chain.velocity_rad_s, math.radians(corner_stop_deg))
+    corners = sharp_corners(
+        q_rad, ds, chain.velocity_rad_s, math.radians(corner_stop_deg), corner_candidates
+    )
     bounds = build_bounds(
         dq, ddq, ds, v_samples, corners, kappa,
         chain.velocity_rad_s, chain.acceleration_rad_s2, max_tool_acc_mm_s2,

@@ -261,8 +261,11 @@ def resume_leg(
             return joint_move(chain, q_stop, q_stop, s_mm=s_stop_mm, label="resume")
         v_req = np.concatenate([[0.0], leg.v_req_mm_s[idx]])
         trigger = _resume_trigger(s, np.concatenate([[False], leg.trigger[idx]]), s_painted_mm)
+        corner = np.concatenate([[False], plan.trajectory.corner[idx]])
         try:
-            fwd = retime_samples(chain, q, p, s, v_req, max_tool_acc_mm_s2=a_tool)
+            fwd = retime_samples(
+                chain, q, p, s, v_req, max_tool_acc_mm_s2=a_tool, corner_candidates=corner
+            )
         except InvalidInputError as exc:
             raise ProgramRejected(
                 FaultCode.TIMING_FAILED, f"resume at s = {s_stop_mm:.1f} mm: {exc}"
@@ -291,13 +294,17 @@ def resume_leg(
     s_back = np.concatenate([[s_stop_mm], leg.s_mm[back_idx], [s_from]])
     q_back = np.vstack([q_stop[None], leg.q_rad[back_idx], q_from[None]])
     p_back = np.vstack([p_stop[None], leg.p_mm[back_idx], p_from[None]])
+    corner_back = np.concatenate([[False], plan.trajectory.corner[back_idx], [False]])
     keep = np.concatenate([[True], np.abs(np.diff(s_back)) > 1e-6])
     s_back, q_back, p_back = s_back[keep], q_back[keep], p_back[keep]
     if len(s_back) < 2:
         return forward
     u = s_back[0] - s_back  # increasing coordinate along the reverse path
     v_back = np.full(len(u), max(v_max, 1.0))
-    back = retime_samples(chain, q_back, p_back, u, v_back, max_tool_acc_mm_s2=a_tool)
+    back = retime_samples(
+        chain, q_back, p_back, u, v_back, max_tool_acc_mm_s2=a_tool,
+        corner_candidates=corner_back[keep],
+    )  # fmt: skip
     n = len(u)
     backup = Leg(
         t_s=back.t_s,

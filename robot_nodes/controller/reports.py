@@ -1,7 +1,7 @@
 """What the controller reports, as plain data, and the output port it reports through.
 
-The node turns these into ``ProgramStatus``, ``CellState``, ``PartResult``,
-``JointTrajectory`` and ``std_msgs`` messages; tests record them.
+The node turns these into ``ProgramStatus``, ``CellState``, ``PartResult`` and
+``JointTrajectory`` messages and the ``gun/trigger`` output; tests record them.
 """
 
 from __future__ import annotations
@@ -45,6 +45,17 @@ class StatusReport:
     tracking_error_mm: float = 0.0
 
 
+CELL_STATE_CODES: dict[CellMode, int] = {
+    CellMode.IDLE: 0,
+    CellMode.LOADED: 1,
+    CellMode.RUNNING: 2,
+    CellMode.PAUSED: 3,
+    CellMode.FAULT: 4,
+    CellMode.ESTOP: 5,
+}
+"""``coatshare_interfaces/CellState`` ``STATE_*`` constants of the controller states."""
+
+
 @dataclass(frozen=True)
 class CellReport:
     cell_id: str
@@ -57,6 +68,7 @@ class CellReport:
     spray_enabled: bool
     gun_on: bool
     active_program_id: str
+    fault_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,7 @@ class CellOutputs(Protocol):
 
 
 __all__ = [
+    "CELL_STATE_CODES",
     "CellOutputs",
     "CellReport",
     "DriverMode",

@@ -199,11 +199,24 @@ class SerialChain:
             Rows 0-2: linear velocity of the tip origin (m/rad); rows 3-5: angular velocity.
         """
         q, single = self._as_batch(q_rad)
-        frames, T_tip = self.joint_frames(q)
-        z = np.einsum("nijk,ik->nij", frames[:, :, :3, :3], self.axes)  # (N, n, 3)
-        r = T_tip[:, None, :3, 3] - frames[:, :, :3, 3]
-        J = np.concatenate([np.cross(z, r), z], axis=2).transpose(0, 2, 1)
+        J = self.jacobian_from_frames(*self.joint_frames(q))
         return J[0] if single else J
+
+    def jacobian_from_frames(self, T_base_joint: np.ndarray, T_base_tip: np.ndarray) -> np.ndarray:
+        """Geometric Jacobian from the frames :meth:`joint_frames` returned.
+
+        Parameters
+        ----------
+        T_base_joint : (N, n, 4, 4) array
+        T_base_tip : (N, 4, 4) array
+
+        Returns
+        -------
+        (N, 6, n) ndarray
+        """
+        z = np.einsum("nijk,ik->nij", T_base_joint[:, :, :3, :3], self.axes)  # (N, n, 3)
+        r = T_base_tip[:, None, :3, 3] - T_base_joint[:, :, :3, 3]
+        return np.concatenate([np.cross(z, r), z], axis=2).transpose(0, 2, 1)
 
     def within_limits(self, q_rad: np.ndarray, tol_rad: float = 1e-9) -> np.ndarray:
         """Mask of joint vectors inside the position limits.

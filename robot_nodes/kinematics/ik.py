@@ -4,9 +4,12 @@ The geometry is read from the chain at its zero pose (product of exponentials), 
 of this class works, whatever its link frames: joint 1 about the base z axis, joints 2 and 3
 about parallel horizontal axes (y at zero), and joints 4, 5 and 6 meeting at one point
 (the wrist centre) in the arm plane. Every pose has up to 8 solutions: shoulder front/back x
-elbow up/down x wrist flip. Each is polished by Newton steps on the full chain, checked
-against singularity margins and joint limits, and joints with more than a full turn of
-range take the 2 pi multiple closest to a reference.
+elbow up/down x wrist flip. Each is checked against singularity margins and joint limits,
+joints with more than a full turn of range take the 2 pi multiple closest to a reference,
+and Newton steps on the full chain polish solutions the closed form leaves off their pose
+(a chain within the tolerance of the class rather than exactly in it; for painter6 the
+closed form is exact to 1e-15, which a check at construction establishes, and nothing is
+polished). Along a path, only the configuration kept is polished.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ _TWO_PI = 2.0 * math.pi
 
 
 def _wrap(angle: np.ndarray) -> np.ndarray:
-    return (angle + math.pi) % _TWO_PI - math.pi
+    """Angles wrapped to [-pi, pi) (floor instead of ``%``: a third of the time)."""
+    return angle - _TWO_PI * np.floor((angle + math.pi) * (1.0 / _TWO_PI))
 
 
 def _closest_point_of_axes(
@@ -61,7 +65,8 @@ class SphericalWristIK:
         Minimum ``|joint_5|`` (and distance from pi) away from the wrist singularity, where
         joints 4 and 6 align.
     newton_steps : int
-        Refinement steps on the full chain.
+        Largest number of refinement steps on the full chain (each first checks the pose
+        error and stops once it is below 1e-12).
 
     Raises
     ------
@@ -86,6 +91,9 @@ class SphericalWristIK:
         self.wrist_margin_rad = float(wrist_margin_rad)
         self.newton_steps = int(newton_steps)
         self._extract_geometry()
+        self.closed_form_exact = self._closed_form_error() < 1e-10
+        """Whether the closed form reproduces poses of this chain to 1e-10 (m, rad); then
+        solutions are not polished."""
 
     def _extract_geometry(self) -> None:
         frames, T_tip0 = self.chain.joint_frames(np.zeros(6))
@@ -160,36 +168,64 @@ class SphericalWristIK:
         T = np.asarray(T_base_tip, dtype=float).reshape(-1, 4, 4)
         N = len(T)
         ref = np.zeros((N, 6)) if q_ref_rad is None else np.broadcast_to(q_ref_rad, (N, 6))
+        q, status = self._analytic(T)
+        ok = status == IkStatus.OK
+        flat = q.reshape(-1, 6)
+        idx = np.nonzero(ok.ravel())[0]
+        flat[idx] = self._refine(np.repeat(T, 8, axis=0)[idx], flat[idx])
+        return self._with_limits(q, status, ref)
+
+    def _with_limits(self, q: np.ndarray, status: np.ndarray, ref: np.ndarray) -> IkSolutions:
+        q, limit_joint = self._fit_limits(q, ref)
+        status[(status == IkStatus.OK) & (limit_joint >= 0)] = IkStatus.JOINT_LIMIT
+        return IkSolutions(q, status, limit_joint)
+
+    def _analytic(self, T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Closed-form solutions before refinement: q (N, 8, 6) wrapped to [-pi, pi), and
+        their status (N, 8) without the joint-limit check."""
+        N = len(T)
         W = self.wrist_centre(T)
         rho = np.hypot(W[:, 0], W[:, 1])
         phi = np.arctan2(W[:, 1], W[:, 0])
+        cos_phi, sin_phi = np.cos(phi), np.sin(phi)
+        X = T[:, :3, :3] @ self._R_tip0.T  # target wrist orientation, base frame
         theta = np.zeros((N, 8, 6))
         status = np.full((N, 8), IkStatus.OK, dtype=np.int8)
         u, v = self._u, self._v
+        z = W[:, 2] - self._c1
+        shoulder_singular = rho < self.shoulder_margin_m
 
         for si, shoulder in enumerate((1.0, -1.0)):
             theta1 = phi if shoulder > 0 else phi + math.pi
+            # rows of Rz(theta1)^T X
+            c1, s1 = (shoulder * cos_phi)[:, None], (shoulder * sin_phi)[:, None]
+            Y0 = c1 * X[:, 0] + s1 * X[:, 1]
+            Y1 = -s1 * X[:, 0] + c1 * X[:, 1]
+            Y2 = X[:, 2]
             x = shoulder * rho - self._a1
-            z = W[:, 2] - self._c1
             D = (x * x + z * z - self._uu_vv) / (2.0 * self._K)
             unreachable = np.abs(D) > 1.0
             gamma = np.arccos(np.clip(D, -1.0, 1.0))
             elbow_singular = np.sin(gamma) < math.sin(self.elbow_margin_rad)
-            shoulder_singular = rho < self.shoulder_margin_m
             for ei, elbow in enumerate((1.0, -1.0)):
                 theta3 = self._beta + elbow * gamma
                 c3, s3 = np.cos(theta3), np.sin(theta3)
                 wx = u[0] + c3 * v[0] + s3 * v[1]
                 wz = u[1] - s3 * v[0] + c3 * v[1]
                 theta2 = np.arctan2(wz, wx) - np.arctan2(z, x)
-                M = self._wrist_matrix(T[:, :3, :3], theta1, theta2 + theta3)
-                sin5 = np.hypot(M[:, 0, 1], M[:, 0, 2])
+                m00, m01, m02, m10, m20 = self._wrist_entries(Y0, Y1, Y2, theta2 + theta3)
+                sin5 = np.hypot(m01, m02)
                 for wi, wrist in enumerate((1.0, -1.0)):
                     k = si * 4 + ei * 2 + wi
-                    q5 = np.arctan2(wrist * sin5, M[:, 0, 0])
-                    q4 = np.arctan2(wrist * M[:, 1, 0], -wrist * M[:, 2, 0])
-                    q6 = np.arctan2(wrist * M[:, 0, 1], wrist * M[:, 0, 2])
-                    theta[:, k] = np.stack([theta1, theta2, theta3, q4, q5, q6], axis=1)
+                    q5 = np.arctan2(wrist * sin5, m00)
+                    q4 = np.arctan2(wrist * m10, -wrist * m20)
+                    q6 = np.arctan2(wrist * m01, wrist * m02)
+                    theta[:, k, 0] = theta1
+                    theta[:, k, 1] = theta2
+                    theta[:, k, 2] = theta3
+                    theta[:, k, 3] = q4
+                    theta[:, k, 4] = q5
+                    theta[:, k, 5] = q6
                     st = status[:, k]
                     st[np.abs(np.sin(q5)) < math.sin(self.wrist_margin_rad)] = (
                         IkStatus.WRIST_SINGULAR
@@ -198,64 +234,104 @@ class SphericalWristIK:
                     st[shoulder_singular] = IkStatus.SHOULDER_SINGULAR
                     st[unreachable] = IkStatus.UNREACHABLE
 
-        q = _wrap(theta * self._signs)
-        q = self._refine(T, q, status == IkStatus.OK)
-        q, limit_joint = self._fit_limits(q, ref)
-        status[(status == IkStatus.OK) & (limit_joint >= 0)] = IkStatus.JOINT_LIMIT
-        return IkSolutions(q, status, limit_joint)
+        return _wrap(theta * self._signs), status
 
-    def _wrist_matrix(
-        self, R_target: np.ndarray, theta1: np.ndarray, theta23: np.ndarray
-    ) -> np.ndarray:
-        """``Rx(q4) Ry(q5) Rx(q6)`` in the wrist basis, from the target and the arm angles."""
-        c1, s1 = np.cos(theta1), np.sin(theta1)
-        c23, s23 = np.cos(theta23), np.sin(theta23)
-        N = len(theta1)
-        R_arm = np.empty((N, 3, 3))
-        # Rz(theta1) @ Ry(theta23)
-        R_arm[:, 0] = np.stack([c1 * c23, -s1, c1 * s23], axis=1)
-        R_arm[:, 1] = np.stack([s1 * c23, c1, s1 * s23], axis=1)
-        R_arm[:, 2] = np.stack([-s23, np.zeros(N), c23], axis=1)
-        M_world = R_arm.transpose(0, 2, 1) @ R_target @ self._R_tip0.T
-        return self._R_w.T @ M_world @ self._R_w
+    def _wrist_entries(
+        self, Y0: np.ndarray, Y1: np.ndarray, Y2: np.ndarray, theta23: np.ndarray
+    ) -> tuple[np.ndarray, ...]:
+        """Entries (0,0), (0,1), (0,2), (1,0), (2,0) of ``Rx(q4) Ry(q5) Rx(q6)`` in the wrist
+        basis: ``R_w^T Ry(theta23)^T Y R_w``, with ``Y = Rz(theta1)^T R_target R_tip0^T``
+        given by rows (N, 3) each."""
+        c, s = np.cos(theta23)[:, None], np.sin(theta23)[:, None]
+        Z0 = c * Y0 - s * Y2  # rows of Ry(theta23)^T Y
+        Z2 = s * Y0 + c * Y2
+        R_w = self._R_w
+        w0 = R_w[:, 0]
+        row0 = (w0[0] * Z0 + w0[1] * Y1 + w0[2] * Z2) @ R_w  # w0^T Z R_w
+        col0 = np.stack([Z0 @ w0, Y1 @ w0, Z2 @ w0], axis=1) @ R_w  # (R_w^T Z w0)^T
+        return row0[:, 0], row0[:, 1], row0[:, 2], col0[:, 1], col0[:, 2]
 
-    def _refine(self, T: np.ndarray, q: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Newton steps on the full chain for the masked solutions."""
-        idx = np.nonzero(mask.ravel())[0]
-        if len(idx) == 0 or self.newton_steps <= 0:
-            return q
-        flat = q.reshape(-1, 6).copy()
-        target = np.repeat(T, 8, axis=0)[idx]
-        qi = flat[idx]
+    def _closed_form_error(self) -> float:
+        """Largest pose error (m or rad) of the closed form over 64 seeded joint vectors.
+
+        The closed form is exact when the chain has exactly the geometry of the class; a
+        chain that is only within the tolerance of :meth:`_extract_geometry` shows its
+        deviation on any pose, so a fixed sample tells which of the two a chain is.
+        """
+        rng = np.random.default_rng(20240601)
+        lo = np.maximum(self.chain.lower_rad, -math.pi)
+        hi = np.minimum(self.chain.upper_rad, math.pi)
+        T = self.chain.fk(rng.uniform(lo, hi, (64, 6)))
+        q, status = self._analytic(T)
+        ok = (status == IkStatus.OK).ravel()
+        if not ok.any():
+            return math.inf
+        F = self.chain.fk(q.reshape(-1, 6)[ok])
+        target = np.repeat(T, 8, axis=0)[ok]
+        dp = np.abs(F[:, :3, 3] - target[:, :3, 3]).max()
+        dr = np.abs(rotation_log(target[:, :3, :3] @ F[:, :3, :3].transpose(0, 2, 1))).max()
+        return float(max(dp, dr))
+
+    def _refine(self, target: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Newton steps on the full chain, (N, 4, 4) targets and (N, 6) joints.
+
+        Nothing to do when the closed form is exact for this chain
+        (:attr:`closed_form_exact`). Otherwise each step first measures the pose error and
+        stops once every solution reproduces its target within 1e-12 (m, rad), else moves
+        the remaining solutions by one step (at most 0.05 rad per joint).
+        """
+        if self.closed_form_exact:
+            return q.copy()
+        q = q.copy()
+        active = np.arange(len(q))
         for _ in range(self.newton_steps):
-            frames_T = self.chain.fk(qi)
+            if len(active) == 0:
+                break
+            frames, T_tip = self.chain.joint_frames(q[active])
             err = np.concatenate(
                 [
-                    target[:, :3, 3] - frames_T[:, :3, 3],
-                    rotation_log(target[:, :3, :3] @ frames_T[:, :3, :3].transpose(0, 2, 1)),
+                    target[active, :3, 3] - T_tip[:, :3, 3],
+                    rotation_log(target[active, :3, :3] @ T_tip[:, :3, :3].transpose(0, 2, 1)),
                 ],
                 axis=1,
             )
-            J = self.chain.jacobian(qi)
+            far = np.abs(err).max(axis=1) > 1e-12
+            if not far.any():
+                break
+            active, err = active[far], err[far]
+            J = self.chain.jacobian_from_frames(frames[far], T_tip[far])
             step = np.linalg.solve(J, err[:, :, None])[:, :, 0]
-            qi = qi + np.clip(step, -0.05, 0.05)
-        flat[idx] = qi
-        return flat.reshape(q.shape)
+            q[active] += np.clip(step, -0.05, 0.05)
+        return q
 
     def _fit_limits(self, q: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pick the 2 pi multiple closest to ``ref`` within limits; flag joints that have none."""
-        shifts = _TWO_PI * np.arange(-2, 3)
-        cand = q[..., None] + shifts  # (N, 8, 6, 5)
-        lo = self.chain.lower_rad[:, None] - 1e-9
-        hi = self.chain.upper_rad[:, None] + 1e-9
-        inside = (cand >= lo) & (cand <= hi)
-        cost = np.abs(cand - ref[:, None, :, None])
-        cost = np.where(inside, cost, np.inf)
-        best = np.argmin(cost, axis=-1)
-        chosen = np.take_along_axis(cand, best[..., None], axis=-1)[..., 0]
-        bad = ~np.isfinite(np.min(cost, axis=-1))  # (N, 8, 6)
+        """Pick the 2 pi multiple closest to ``ref`` within limits; flag joints that have none.
+
+        The multiple nearest ``ref`` is taken when it is within the joint's range (nearly
+        always); only the other entries try every multiple that can fall inside the range.
+        """
+        chosen = q.copy()
+        bad = np.zeros(q.shape, dtype=bool)
+        for j in range(q.shape[-1]):
+            lo = self.chain.lower_rad[j] - 1e-9
+            hi = self.chain.upper_rad[j] + 1e-9
+            qj, rj = q[..., j], ref[:, None, j]
+            nearest = qj + _TWO_PI * np.round((rj - qj) * (1.0 / _TWO_PI))
+            inside = (nearest >= lo) & (nearest <= hi)
+            chosen[..., j] = nearest
+            if inside.all():
+                continue
+            out = np.nonzero(~inside)
+            k_lo = max(-2, math.ceil((lo - math.pi - 0.01) / _TWO_PI))
+            k_hi = min(2, math.floor((hi + math.pi + 0.01) / _TWO_PI))
+            cand = qj[out][:, None] + _TWO_PI * np.arange(k_lo, k_hi + 1)
+            ok = (cand >= lo) & (cand <= hi)
+            cost = np.where(ok, np.abs(cand - np.broadcast_to(rj, qj.shape)[out][:, None]), np.inf)
+            best = cand[np.arange(len(cand)), np.argmin(cost, axis=1)]
+            none = ~ok.any(axis=1)
+            chosen[..., j][out] = np.where(none, qj[out], best)
+            bad[..., j][out] = none
         limit_joint = np.where(bad.any(axis=-1), np.argmax(bad, axis=-1), -1)
-        chosen = np.where(bad, q, chosen)
         return chosen, limit_joint
 
     def explain(self, solutions: IkSolutions, i: int = 0) -> str:
@@ -333,7 +409,10 @@ class SphericalWristIK:
 
         The configuration (shoulder, elbow, wrist) usable along the whole path and closest
         to ``q_start_rad`` at the first pose is kept, so the wrist never flips mid-path;
-        wide-range joints are unwrapped for continuity.
+        wide-range joints are unwrapped for continuity. When that configuration's unwrapped
+        path leaves a joint's range (a loop round a part turns joints 4 or 6 by a full
+        turn) or jumps, the next closest usable one is tried. All 8 configurations are
+        solved in closed form to choose; only the one kept is polished on the full chain.
 
         Parameters
         ----------
@@ -358,13 +437,34 @@ class SphericalWristIK:
         """
         T = np.asarray(T_base_tip, dtype=float).reshape(-1, 4, 4)
         q_start = np.asarray(q_start_rad, dtype=float)
-        sols = self.solve(T)
+        q_all, status = self._analytic(T)
+        sols = self._with_limits(q_all, status, np.zeros((len(T), 6)))
         usable = sols.valid.all(axis=0)
         if not usable.any():
             raise UnreachableTargetError(field, self._path_failure(T, sols))
         cost = np.where(usable, self._cost(_nearest_turn(sols.q_rad[0], q_start), q_start), np.inf)
-        k = int(np.argmin(cost))
-        q = sols.q_rad[:, k].copy()
+        first_error: UnreachableTargetError | None = None
+        for k in np.argsort(cost)[: int(usable.sum())]:
+            try:
+                return self._continuous(T, sols.q_rad[:, k], int(k), q_start, max_step_rad, field)
+            except UnreachableTargetError as exc:
+                # the next configuration may keep its wide joints within range (a wrist flip
+                # moves joint 6 by half a turn) or stay clear of the singularity
+                first_error = first_error or exc
+        assert first_error is not None
+        raise first_error
+
+    def _continuous(
+        self,
+        T: np.ndarray,
+        q_k: np.ndarray,
+        k: int,
+        q_start: np.ndarray,
+        max_step_rad: float,
+        field: str,
+    ) -> np.ndarray:
+        """Configuration ``k`` along the path: polished, unwrapped, within limits, no jumps."""
+        q = self._refine(T, q_k)  # only the configuration tried
         q[1:] = q[0] + np.cumsum(_wrap(np.diff(q, axis=0)), axis=0)  # unwrap
         q = self._shift_into_limits(q, q_start, field)
         steps = np.abs(np.diff(q, axis=0))

@@ -100,10 +100,11 @@ def face_program(program: Program) -> Program:
     return Program(*(getattr(program, f)[:n] for f in _PROGRAM_FIELDS))
 
 
-@lru_cache(maxsize=4)
-def planned_recipe(part_spec: str = "door") -> RecipeDoc:
-    """A recipe planned by the spray core for ``part_spec`` (hashed, not approved)."""
-    doc, _ = plan_from_spec(part_spec, "benchmark")
+@lru_cache(maxsize=8)
+def planned_recipe(part_spec: str = "door", *, edge_passes: bool = True) -> RecipeDoc:
+    """A recipe planned by the spray core for ``part_spec`` (hashed, not approved); with or
+    without the edge passes (cached for the session: planning takes seconds)."""
+    doc, _ = plan_from_spec(part_spec, "benchmark", params=PlannerParams(edge_passes=edge_passes))
     return doc.with_hash()
 
 

@@ -1,12 +1,13 @@
 """Peer process of the cell tests: the robot (sim.follower) and the booth's interlocks.
 
-Run as ``python cell_plant.py <namespace> <domain_id>`` with ``CYCLONEDDS_URI`` set. It
-follows joint trajectories, publishes joint_states at 250 Hz and the four interlock signals
-at 10 Hz, records every gun command with the robot's joints at that moment, and obeys
-commands on stdin, one per line::
+Run as ``python cell_plant.py <namespace> <domain_id> [legacy]`` with ``CYCLONEDDS_URI``
+set. It follows joint trajectories, publishes joint_states at 250 Hz and the interlocks at
+10 Hz (a ``coatshare_interfaces/Interlocks`` on ``interlocks``; with ``legacy``, the four
+deprecated ``std_msgs/Bool`` topics ``interlocks/<signal>`` instead), records every gun
+command with the robot's joints at that moment, and obeys commands on stdin, one per line::
 
     set <signal> <0|1>      interlock value (estop, door_closed, paint_pressure_ok, ...)
-    silence <signal>        stop publishing a signal (it goes stale)
+    silence                 stop publishing the interlocks (they go stale)
     push <joint> <rad>      offset a reported joint (the arm is pushed off its path)
     freeze <0|1>            the robot stops moving
     quit                    print the record as one JSON line and exit
@@ -21,14 +22,20 @@ import threading
 import time
 
 from robot_nodes.bus.api import QOS_LATCHED
-from robot_nodes.cell_bus import GUN_TRIGGER, create_cell_bus, interlock_topic
+from robot_nodes.cell_bus import (
+    GUN_TRIGGER,
+    INTERLOCKS,
+    create_cell_bus,
+    interlock_topic,
+    interlocks_msg,
+)
 from robot_nodes.controller import INTERLOCK_SIGNALS
 from sim.follower import PAINTER6_HOME, PAINTER6_JOINTS, FollowerNode, TrajectoryFollower
 
 SAFE = {"estop": False, "door_closed": True, "paint_pressure_ok": True, "booth_airflow_ok": True}
 
 
-def main(namespace: str, domain_id: int) -> int:
+def main(namespace: str, domain_id: int, legacy: bool = False) -> int:
     commands: queue.Queue[str] = queue.Queue()
 
     def read_stdin() -> None:
@@ -42,11 +49,16 @@ def main(namespace: str, domain_id: int) -> int:
         node = FollowerNode(bus, follower)
         Bool = bus.message_type("std_msgs/msg/Bool")
         values = dict(SAFE)
-        silent: set[str] = set()
-        pubs = {
-            s: bus.create_publisher(Bool, interlock_topic(s), QOS_LATCHED)
-            for s in INTERLOCK_SIGNALS
-        }
+        silent = False
+        if legacy:
+            pubs = {
+                s: bus.create_publisher(Bool, interlock_topic(s), QOS_LATCHED)
+                for s in INTERLOCK_SIGNALS
+            }
+        else:
+            interlocks = bus.create_publisher(
+                bus.message_type("coatshare_interfaces/msg/Interlocks"), INTERLOCKS, QOS_LATCHED
+            )
         gun: list[dict] = []
         trajectories: list[float] = []
         history: list[list[float]] = []
@@ -67,9 +79,13 @@ def main(namespace: str, domain_id: int) -> int:
         follower.set_from_message = recording_set  # type: ignore[method-assign]
 
         def publish_interlocks() -> None:
-            for s, pub in pubs.items():
-                if s not in silent:
+            if silent:
+                return
+            if legacy:
+                for s, pub in pubs.items():
                     pub.publish(Bool(data=values[s]))
+            else:
+                interlocks.publish(interlocks_msg(bus.message_type, values, time.time_ns()))
 
         def record() -> None:
             history.append([time.monotonic() - t_start, *follower.q.tolist()])
@@ -91,10 +107,10 @@ def main(namespace: str, domain_id: int) -> int:
                 break
             if words[0] == "set":
                 values[words[1]] = words[2] == "1"
-                silent.discard(words[1])
-                pubs[words[1]].publish(Bool(data=values[words[1]]))
+                silent = False
+                publish_interlocks()
             elif words[0] == "silence":
-                silent.add(words[1])
+                silent = True
             elif words[0] == "push":
                 j, rad = int(words[1]), float(words[2])
                 node.inject(lambda f, j=j, rad=rad: f.offset.__setitem__(j, rad))
@@ -116,4 +132,4 @@ def main(namespace: str, domain_id: int) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], int(sys.argv[2])))
+    sys.exit(main(sys.argv[1], int(sys.argv[2]), sys.argv[3:4] == ["legacy"]))

@@ -194,3 +194,80 @@ def test_types_carry_ros2_dds_names_and_defaults() -> None:
     a.name.append("joint_1")
     assert b.name == []  # no shared mutable defaults
     assert pickle.loads(pickle.dumps(a)) == a  # e.g. across multiprocessing queues
+
+
+@pytest.mark.parametrize("store", list(TYPESTORES))
+def test_interlocks_and_cell_command_bytes(store: Stores) -> None:
+    """Hand-written values of the interlock and command messages, byte for byte."""
+    typestore = TYPESTORES[store]
+    header = {"stamp": {"sec": 1_700_000_123, "nanosec": 999_999_999}, "frame_id": ""}
+    cases = {
+        "coatshare_interfaces/msg/Interlocks": {
+            "header": header, "estop": False, "door_closed": True,
+            "paint_pressure_ok": False, "booth_airflow_ok": True,
+        },
+        "coatshare_interfaces/msg/CellCommand": {
+            "header": header, "command": 4, "program_id": "job-7/part-3 ø",
+        },
+    }  # fmt: skip
+    for name, value in cases.items():
+        ours = to_dds(name, value).serialize()
+        assert ours == bytes(typestore.serialize_cdr(to_rosbags(typestore, name, value), name))
+        assert to_plain(name, typestore.deserialize_cdr(ours, name)) == value
+    # encapsulation 4, stamp 8, empty frame_id 4 + 1, four bools packed without padding
+    interlocks = to_dds("coatshare_interfaces/msg/Interlocks", cases[
+        "coatshare_interfaces/msg/Interlocks"])  # fmt: skip
+    assert len(interlocks.serialize()) == 4 + 8 + 5 + 4
+    command = dds_types.coatshare_interfaces.msg.CellCommand
+    assert (command.START, command.PAUSE, command.RESUME, command.ABORT, command.RESET) == (
+        1, 2, 3, 4, 5,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("store", list(TYPESTORES))
+def test_camera_image_1280x960_bytes(store: Stores) -> None:
+    """A full mono8 camera frame through the byte-array fast path: the same CDR as rosbags,
+    from a numpy array, bytes or a list, and ``bytes`` on the way back."""
+    typestore = TYPESTORES[store]
+    name = "sensor_msgs/msg/Image"
+    pixels = np.random.default_rng(7).integers(0, 256, 1280 * 960, dtype=np.uint8)
+    fields = {
+        "header": {"stamp": {"sec": 12, "nanosec": 34}, "frame_id": "cell_1/camera"},
+        "height": 960, "width": 1280, "encoding": "mono8", "is_bigendian": 0, "step": 1280,
+    }  # fmt: skip
+    Image = REGISTRY.get_type(name)
+    Header = REGISTRY.get_type("std_msgs/msg/Header")
+    Time = REGISTRY.get_type("builtin_interfaces/msg/Time")
+    header = Header(stamp=Time(sec=12, nanosec=34), frame_id="cell_1/camera")
+    theirs = bytes(
+        typestore.serialize_cdr(to_rosbags(typestore, name, {**fields, "data": pixels}), name)
+    )
+    for data in (pixels, pixels.tobytes(), bytearray(pixels.tobytes())):
+        plain = {k: v for k, v in fields.items() if k != "header"}
+        assert Image(header=header, data=data, **plain).serialize() == theirs
+    # stamp 8, frame_id 4 + 14, pad 2, height, width, "mono8" 4 + 6, is_bigendian, pad 1, step,
+    # length 4
+    assert len(theirs) == 4 + 8 + 18 + 2 + 4 + 4 + 10 + 1 + 1 + 4 + 4 + 1280 * 960
+    back = Image.deserialize(theirs)
+    assert isinstance(back.data, bytes) and back.data == pixels.tobytes()
+    np.testing.assert_array_equal(typestore.deserialize_cdr(theirs, name).data, pixels)
+
+
+def test_byte_arrays_take_the_fast_path() -> None:
+    from robot_nodes.bus.dds_types import _ByteSequenceMachine
+
+    for name, field in (
+        ("sensor_msgs/msg/Image", "data"),
+        ("coatshare_interfaces/msg/SprayProgram", "signature"),
+    ):
+        idl = REGISTRY.get_type(name).__idl__
+        for machine in (idl.v1_machine, idl.v2_machine):
+            assert isinstance(machine.members_machines[field], _ByteSequenceMachine), name
+    Image = REGISTRY.get_type("sensor_msgs/msg/Image")
+    assert Image().data == b"" and Image(data=[1, 2, 3]).serialize()[-7:] == bytes(
+        [3, 0, 0, 0, 1, 2, 3]
+    )
+    with pytest.raises(Exception, match="data"):
+        Image(data=[1, 2, 256]).serialize()
+    with pytest.raises(Exception, match="data"):
+        Image(data=np.arange(3)).serialize()  # int64 pixels are not silently reinterpreted

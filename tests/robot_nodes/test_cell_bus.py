@@ -11,24 +11,36 @@ from rosbags.typesys import Stores, get_typestore
 from robot_nodes.bus import QOS_LATCHED
 from robot_nodes.bus.dds import LOOPBACK_CONFIG_XML
 from robot_nodes.cell_bus import (
+    CELL_COMMAND,
     EXTRA_STD_MSGS,
+    INTERLOCKS,
+    LEGACY_TOPICS,
     SPRAY_PROGRAM,
     TOPICS,
     TopicTypeWatch,
+    cell_command_msg,
+    cell_mode_of,
     cell_registry,
     cell_state_msg,
     create_cell_bus,
+    interlock_values,
+    interlocks_msg,
     part_result_msg,
     status_msg,
     trajectory_msg,
 )
 from robot_nodes.controller import (
+    CELL_STATE_CODES,
+    COMMAND_CODES,
     CellMode,
     CellReport,
+    Command,
     DriverMode,
     PartReport,
     ProgramState,
+    RecipeStore,
     StatusReport,
+    command_from_code,
     joint_move,
 )
 
@@ -106,6 +118,63 @@ def test_report_messages_carry_every_field() -> None:
     assert result.started.sec == 1 and result.started.nanosec == 1
     assert result.finished.sec == 2 and result.finished.nanosec == 500_000_000
     assert result.recipe_version == 3 and result.completed and result.spray_time_s == 1.3
+
+
+def test_cell_state_carries_the_controller_state_and_fault() -> None:
+    mt = cell_registry().get_type
+    CellState = mt("coatshare_interfaces/msg/CellState")
+    for mode, code in CELL_STATE_CODES.items():  # the message's STATE_* constants
+        assert getattr(CellState, f"STATE_{mode.value}") == code
+    report = CellReport("c1", CellMode.FAULT, DriverMode.AUTO, False, True, True, False, False,
+                        False, "", fault_code="PAINT_PRESSURE_LOST")  # fmt: skip
+    msg = cell_state_msg(mt, report, 0)
+    assert (msg.state, msg.fault_code) == (CellState.STATE_FAULT, "PAINT_PRESSURE_LOST")
+    assert not msg.paint_pressure_ok and msg.booth_airflow_ok and msg.door_closed
+    assert cell_mode_of(type(msg).deserialize(msg.serialize())) is CellMode.FAULT
+
+
+def test_interlock_and_command_messages() -> None:
+    mt = cell_registry().get_type
+    msg = interlocks_msg(mt, {"estop": False, "door_closed": True}, 1_700_000_000_000_000_001)
+    assert msg.header.stamp.nanosec == 1
+    # signals not given are sent unsafe
+    assert interlock_values(msg) == {
+        "estop": False, "door_closed": True, "paint_pressure_ok": False,
+        "booth_airflow_ok": False,
+    }  # fmt: skip
+    msg = interlocks_msg(mt, {"estop": True}, 0)
+    assert msg.estop and not msg.door_closed
+    CellCommand = mt("coatshare_interfaces/msg/CellCommand")
+    for code, command in COMMAND_CODES.items():
+        assert getattr(CellCommand, command.name) == code
+        sent = cell_command_msg(mt, command, "run-7")
+        assert (sent.command, sent.program_id) == (code, "run-7")
+        assert command_from_code(sent.command) is command
+    assert command_from_code(0) is None and command_from_code(9) is None
+    assert Command.PAUSE.event.value == "pause"
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_node_serves_the_deprecated_topics_only_when_configured(domain_id, legacy) -> None:
+    from robot_nodes.controller import load_cell_config
+    from robot_nodes.node import CellControllerNode
+
+    config = load_cell_config(None, cell_id="w1", legacy_topics=legacy)
+    opts = {"domain_id": domain_id, "config_xml": LOOPBACK_CONFIG_XML}
+    with create_cell_bus("dds", "cell_controller", config.namespace, **opts) as bus:
+        node = CellControllerNode(bus, config, verifier=None, recipes=RecipeStore(),
+                                  domain_id=domain_id)  # fmt: skip
+        try:
+            subscribed = {s.topic_name for s in bus._subscriptions}
+            published = set(node._pub)
+        finally:
+            node.close()
+    ns = config.namespace
+    assert {f"{ns}/{INTERLOCKS}", f"{ns}/{CELL_COMMAND}", f"{ns}/{SPRAY_PROGRAM}"} <= subscribed
+    old = {f"{ns}/{t}" for t in LEGACY_TOPICS} & (subscribed | {f"{ns}/{t}" for t in published})
+    assert bool(old) is legacy
+    if legacy:
+        assert old == {f"{ns}/{t}" for t in LEGACY_TOPICS}
 
 
 def test_watch_finds_a_publisher_of_the_wrong_type(domain_id: int) -> None:

@@ -12,6 +12,7 @@ from robot_nodes.controller import (
     CellConfig,
     CellController,
     CellMode,
+    Command,
     FaultCode,
     ProgramState,
     RecipeStore,
@@ -379,3 +380,31 @@ def test_legs_start_when_the_driver_starts_them(painter6) -> None:
     cell.run_until_state(CellMode.IDLE)
     assert cell.last.state is ProgramState.DONE
     assert [on for _, on in cell.driver.gun] == [True, False, True, False]
+
+
+def test_interlocks_message_and_cell_commands(cell: Cell) -> None:
+    """The Interlocks message sets every signal at once; CellCommand carries the program id;
+    the cell report says why the cell stopped."""
+    cell.send()
+    cell.run_until_gun(True)
+    cell.ctl.on_cell_command(Command.PAUSE, "other", cell.t)  # meant for another program
+    assert cell.ctl.state is CellMode.RUNNING
+    assert cell.last.fault_code == FaultCode.COMMAND_REFUSED and "'prog-1'" in cell.last.fault_text
+    cell.ctl.on_cell_command(0, "", cell.t)  # no command (an unset CellCommand)
+    assert "unknown command code 0" in cell.last.fault_text
+    assert "PAUSE=2" in cell.last.fault_text and cell.ctl.state is CellMode.RUNNING
+    cell.ctl.on_cell_command(2, "prog-1", cell.t)  # PAUSE, as the message carries it
+    assert cell.ctl.state is CellMode.PAUSED and not cell.driver.gun_is_on()
+    cell.run(1.0)  # at rest
+    cell.ctl.on_cell_command(Command.RESUME, "", cell.t)  # empty id: the active program
+    assert cell.ctl.state is CellMode.RUNNING
+    cell.run_until_gun(True, nth=2)
+    cell.ctl.on_interlocks({**SAFE, "paint_pressure_ok": False}, cell.t)
+    assert cell.ctl.state is CellMode.FAULT and not cell.driver.gun_is_on()
+    report = cell.driver.cells[-1]
+    assert (report.controller_state, report.fault_code) == (CellMode.FAULT, "PAINT_PRESSURE_LOST")
+    assert not report.paint_pressure_ok and report.door_closed and not report.spray_enabled
+    cell.ctl.on_interlocks(SAFE, cell.t)
+    cell.ctl.on_cell_command(Command.RESET, "prog-1", cell.t)  # the id does not matter here
+    assert cell.ctl.state is CellMode.IDLE
+    assert cell.driver.cells[-1].fault_code == "" and cell.driver.cells[-1].spray_enabled

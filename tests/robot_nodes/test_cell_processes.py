@@ -22,8 +22,9 @@ import pytest
 
 from robot_nodes.bus import QOS_DEFAULT, QOS_LATCHED, QOS_STATUS
 from robot_nodes.bus.dds import LOOPBACK_CONFIG_XML
-from robot_nodes.cell_bus import create_cell_bus
-from robot_nodes.controller import load_cell_config, recipe_tool_poses
+from robot_nodes.cell_bus import cell_command_msg, cell_mode_of, create_cell_bus
+from robot_nodes.controller import Command, load_cell_config, recipe_tool_poses
+from robot_nodes.controller.commands import parse_command_text
 from robot_nodes.kinematics import load_painter6
 
 from .cell_factories import program_msg, signed_recipe, write_cell_setup
@@ -105,14 +106,22 @@ def start_controller(config: Path, domain_id: int) -> Proc:
     )  # fmt: skip
 
 
-def start_plant(domain_id: int) -> Proc:
-    return Proc([sys.executable, str(HERE / "cell_plant.py"), NS, str(domain_id)], stdin=True)
+def start_plant(domain_id: int, *, legacy: bool = False) -> Proc:
+    extra = ["legacy"] if legacy else []
+    return Proc(
+        [sys.executable, str(HERE / "cell_plant.py"), NS, str(domain_id), *extra], stdin=True
+    )
 
 
 class Edge:
-    """This process's view of the cell: what an edge dispatcher would see."""
+    """This process's view of the cell: what an edge dispatcher would see.
 
-    def __init__(self, domain_id: int) -> None:
+    Controller states come from ``CellState.state`` (consecutive repeats dropped); commands
+    go out as ``CellCommand``. ``legacy`` uses the deprecated std_msgs topics instead
+    (``controller_state`` and ``command``).
+    """
+
+    def __init__(self, domain_id: int, *, legacy: bool = False) -> None:
         self.bus = create_cell_bus(
             "dds", "edge", NS, domain_id=domain_id, config_xml=LOOPBACK_CONFIG_XML
         )
@@ -125,17 +134,35 @@ class Edge:
         sub = self.bus.create_subscription
         sub(mt("coatshare_interfaces/msg/ProgramStatus"), "program_status", self.status.append,
             QOS_STATUS)  # fmt: skip
-        sub(mt("std_msgs/msg/String"), "controller_state",
-            lambda m: self.states.append((time.monotonic(), m.data)), QOS_LATCHED)  # fmt: skip
+        self.legacy = legacy
+        if legacy:
+            sub(mt("std_msgs/msg/String"), "controller_state",
+                lambda m: self._state(str(m.data)), QOS_LATCHED)  # fmt: skip
         sub(mt("std_msgs/msg/Bool"), "gun/trigger",
             lambda m: self.gun.append((time.monotonic(), bool(m.data))), QOS_LATCHED)  # fmt: skip
-        sub(mt("coatshare_interfaces/msg/CellState"), "cell_state", self.cells.append, QOS_LATCHED)
+        sub(mt("coatshare_interfaces/msg/CellState"), "cell_state", self._on_cell, QOS_LATCHED)
         sub(mt("coatshare_interfaces/msg/PartResult"), "part_result", self.results.append,
             QOS_STATUS)  # fmt: skip
         self.programs = self.bus.create_publisher(
             mt("coatshare_interfaces/msg/SprayProgram"), "spray_program", QOS_LATCHED
         )
-        self.commands = self.bus.create_publisher(mt("std_msgs/msg/String"), "command", QOS_DEFAULT)
+        if legacy:
+            self.commands = self.bus.create_publisher(
+                mt("std_msgs/msg/String"), "command", QOS_DEFAULT
+            )
+        else:
+            self.commands = self.bus.create_publisher(
+                mt("coatshare_interfaces/msg/CellCommand"), "cell_command", QOS_DEFAULT
+            )
+
+    def _state(self, state: str) -> None:
+        if not self.states or self.states[-1][1] != state:
+            self.states.append((time.monotonic(), state))
+
+    def _on_cell(self, msg: Any) -> None:
+        self.cells.append(msg)
+        if not self.legacy:
+            self._state(cell_mode_of(msg).value)
 
     def wait(self, what: Callable[[], bool], timeout_s: float, text: str) -> None:
         if not self.bus.spin(until=what, timeout_s=timeout_s):
@@ -154,7 +181,14 @@ class Edge:
         return msg.program_id
 
     def command(self, text: str) -> None:
-        self.commands.publish(self.bus.message_type("std_msgs/msg/String")(data=text))
+        """``"pause"``, ``"resume run-2"``, ...: as text on ``command`` (legacy) or as a
+        ``CellCommand``."""
+        mt = self.bus.message_type
+        if self.legacy:
+            self.commands.publish(mt("std_msgs/msg/String")(data=text))
+            return
+        verb, program_id = parse_command_text(text)
+        self.commands.publish(cell_command_msg(mt, Command(verb), program_id, time.time_ns()))
 
     def final(self, program_id: str, timeout_s: float = 30.0) -> Any:
         def ended() -> bool:
@@ -173,17 +207,20 @@ class Edge:
 
 
 @pytest.fixture
-def setup(tmp_path: Path, domain_id: int):
+def setup(tmp_path: Path, domain_id: int, request: pytest.FixtureRequest):
+    """The edge here, a controller and a plant to start; ``legacy`` (indirect parameter)
+    talks over the deprecated std_msgs topics."""
+    legacy = bool(getattr(request, "param", False))
     config = write_cell_setup(tmp_path / "cell", [DOC])
     procs: list[Proc] = []
-    edge = Edge(domain_id)
+    edge = Edge(domain_id, legacy=legacy)
 
     def start(*, plant: bool) -> tuple[Proc, Proc | None]:
         ctl = start_controller(config, domain_id)
         procs.append(ctl)
         p = None
         if plant:
-            p = start_plant(domain_id)
+            p = start_plant(domain_id, legacy=legacy)
             procs.append(p)
             p.expect("READY")
         return ctl, p
@@ -209,7 +246,9 @@ def test_program_runs_between_processes_with_the_gun_on_the_strokes(setup) -> No
     final = edge.final(pid)
     assert final.state == DONE and final.progress == pytest.approx(1.0)
     edge.wait(edge.state_is("IDLE"), 5.0, "IDLE after the program")
-    assert [s for _, s in edge.states] == ["IDLE", "LOADED", "RUNNING", "IDLE"]
+    # cell_state keeps the last value only (depth 1): LOADED, which auto-start leaves within
+    # microseconds, may be overtaken; program_status (depth 10) shows QUEUED for it
+    assert [s for _, s in edge.states if s != "LOADED"] == ["IDLE", "RUNNING", "IDLE"]
     seq = [s.state for s in edge.status if s.program_id == pid]
     assert seq[:2] == [1, 0] and seq[-1] == DONE and 3 in seq  # VALIDATING, QUEUED, RUNNING
     edge.wait(lambda: bool(edge.results), 5.0, "the part result")
@@ -226,7 +265,8 @@ def test_program_runs_between_processes_with_the_gun_on_the_strokes(setup) -> No
     p = (config.T_base_part @ recipe_tool_poses(program))[:, :3, 3] * 1000.0
     on = np.flatnonzero(program.trigger)
     ends = np.stack([p[on - 1], p[on]], axis=1)
-    switches = [g for g in record["gun"] if g["t"] > 0.5]  # after the initial "off"
+    gun = record["gun"]
+    switches = gun[next(i for i, g in enumerate(gun) if g["on"]) :]  # after the initial "off"
     assert [g["on"] for g in switches] == [True, False, True, False]
     for i, g in enumerate(switches):
         latency = config.gun.on_latency_s if g["on"] else config.gun.off_latency_s
@@ -316,13 +356,20 @@ def test_pause_resume_and_door_interlock_over_dds(setup) -> None:
     final = edge.final(pid)
     assert (final.state, final.fault_code) == (ABORTED, "DOOR_OPEN")
     assert 0.0 < final.progress < 1.0
+    cell = edge.cells[-1]  # CellState says why, with every interlock
+    assert (cell.state, cell.fault_code) == (cell.STATE_FAULT, "DOOR_OPEN")
+    assert not cell.door_closed and cell.paint_pressure_ok and cell.booth_airflow_ok
+    assert not cell.spray_enabled and not cell.gun_on and cell.active_program_id == ""
     plant.send("set door_closed 1")
     edge.bus.spin(timeout_s=0.2)
     edge.command("reset")
     edge.wait(edge.state_is("IDLE"), 5.0, "IDLE after reset")
     assert edge.gun[-1][1] is False
+    edge.wait(lambda: edge.cells[-1].spray_enabled, 2.0, "spraying permitted again")
+    assert edge.cells[-1].fault_code == ""
 
 
+@pytest.mark.parametrize("setup", [True], indirect=True, ids=["legacy_std_msgs"])
 def test_estop_and_tracking_error_over_dds(setup) -> None:
     edge, start = setup
     _, plant = start(plant=True)

@@ -14,24 +14,10 @@ def test_joint_states_at_250_hz_arrive_complete_and_fast() -> None:
     assert result["latency_ms_p99"] < 20.0  # 5 ms is the benchmark's target, on a quiet host
 
 
-def test_camera_images_arrive_complete() -> None:
+def test_camera_images_arrive_complete_at_15_fps() -> None:
+    """1280x960 mono8 frames built and published the ordinary way (the byte-array fast
+    path serialises them)."""
     result = bench_stream("image", 1.0, 15.0)
     assert result["sent"] == 15 and result["lost"] == 0
     assert result["frame_bytes"] == 1280 * 960
-
-
-def test_one_go_image_packing_is_byte_identical_to_the_backend() -> None:
-    import numpy as np
-
-    from benchmarks.robot_nodes_bench import image_cdr
-    from robot_nodes.bus import dds_types
-
-    Image = dds_types.get_type("sensor_msgs/msg/Image")
-    Header = dds_types.get_type("std_msgs/msg/Header")
-    Time = dds_types.get_type("builtin_interfaces/msg/Time")
-    pixels = np.random.default_rng(3).integers(0, 256, 6 * 5, np.uint8)
-    msg = Image(
-        header=Header(stamp=Time(sec=17, nanosec=5), frame_id="cam_1"),
-        height=5, width=6, encoding="mono8", is_bigendian=0, step=6, data=pixels.tolist(),
-    )  # fmt: skip
-    assert image_cdr(msg, pixels.tobytes()) == msg.serialize()
+    assert result["achieved_rate_hz"] > 14.0

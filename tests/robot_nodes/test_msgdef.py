@@ -19,7 +19,14 @@ from robot_nodes.bus.msgdef import (
 from robot_nodes.bus.ros_std_msgs import STANDARD_MSGS
 
 PACKAGE_DIR = interfaces_root() / "coatshare_interfaces"
-PROJECT_MSGS = {"CellState", "PartResult", "ProgramStatus", "SprayProgram"}
+PROJECT_MSGS = {
+    "CellCommand",
+    "CellState",
+    "Interlocks",
+    "PartResult",
+    "ProgramStatus",
+    "SprayProgram",
+}
 
 
 def test_parses_fields_constants_defaults_and_arrays() -> None:

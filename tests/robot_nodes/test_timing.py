@@ -158,3 +158,39 @@ def test_robot_without_acceleration_limits_is_refused() -> None:
     robot = load_robot(PAINTER6_URDF, None)
     with pytest.raises(InvalidInputError, match="without acceleration limits"):
         time_parameterize(robot, stroke_path())
+
+
+def far_turnaround(x_far_m: float = 1.33) -> ToolPath:
+    """Two strokes along x of a door raster at the default station, with the planner's
+    turnaround at the far end (near painter6's reach): 30 mm straight run-out, a semicircle
+    of 8 chords (radius 30.8 mm) and 30 mm run-in, all gun-off, 448.7 mm/s."""
+    y0, r, lead = -0.225, 0.0308, 0.03
+    pts = [(x_far_m - 0.6, y0), (x_far_m - 0.55, y0), (x_far_m, y0), (x_far_m + lead, y0)]
+    trig = [False, False, True, False]
+    for a in np.linspace(-np.pi / 2, np.pi / 2, 9)[1:]:
+        pts.append((x_far_m + lead + r * np.cos(a), y0 + r + r * np.sin(a)))
+        trig.append(False)
+    y1 = y0 + 2 * r
+    pts += [(x_far_m, y1), (x_far_m - 0.55, y1), (x_far_m - 0.6, y1)]
+    trig += [False, True, False]
+    n = len(pts)
+    return ToolPath(np.array([tcp_pose(x, y, 0.638) for x, y in pts]), np.full(n, 448.7),
+                    np.array(trig))  # fmt: skip
+
+
+def test_smooth_turnaround_is_not_cut_into_stops(painter6: RobotModel) -> None:
+    """At the far end the joint motion hands over from joints 2/3 to joint 1 within a few
+    samples (10-20 deg per sample in joint space): curvature, not a corner. Only waypoints
+    kept sharp may stop the robot; here none does, and the strokes keep their speed."""
+    from robot_nodes._reachability import sharp_corners
+
+    traj = time_parameterize(painter6, far_turnaround())
+    ds = np.diff(traj.s_mm)
+    everywhere = sharp_corners(traj.q_rad, ds, painter6.chain.velocity_rad_s, np.radians(10))
+    assert everywhere.sum() >= 2  # what a per-sample test would have stopped at
+    assert not traj.corner.any()
+    assert (traj.speed_mm_s[1:-1] > 100.0).all()  # never stops between the ends
+    assert traj.deviations == ()
+    v = measured_spray_speed(painter6, traj)
+    assert np.abs(v / 448.7 - 1.0).max() < 0.02
+    assert_within_joint_limits(painter6, traj)

@@ -76,3 +76,37 @@ def test_non_rotation_is_refused() -> None:
     bad[:3, :3] *= 2.0
     with pytest.raises(InvalidInputError, match="not orthonormal"):
         ToolPath(np.array([tcp_pose(1, 0, 1), bad]), np.array([0.0, 1.0]), np.zeros(2, bool))
+
+
+def test_blend_then_straight_run_to_a_sharp_corner() -> None:
+    """A 20 mm gun-off segment (10 mm blend), then 38 mm gun-off into a spray stroke: the
+    straight part runs from 10/38 to exactly 1, where rounding of t0 + (1 - t0) k / n once
+    gave 1 + 2e-16 and the interpolation refused it."""
+    W = [tcp_pose(1.0, 0.0, 1.0), tcp_pose(1.02, 0.0, 1.0), tcp_pose(1.02, 0.038, 1.0),
+         tcp_pose(1.12, 0.038, 1.0)]  # fmt: skip
+    path = ToolPath(np.array(W), np.full(4, 300.0), np.array([False, False, False, True]))
+    dense = densify(path, step_mm=2.0, blend_mm=40.0)
+    p = dense.T_base_tcp[:, :3, 3]
+    np.testing.assert_allclose(p[dense.is_waypoint], [W[0][:3, 3], W[2][:3, 3], W[3][:3, 3]])
+    assert (np.linalg.norm(np.diff(p, axis=0), axis=1) * 1000 <= 2.0 + 1e-9).all()
+    R = dense.T_base_tcp[:, :3, :3]
+    np.testing.assert_allclose(R @ R.transpose(0, 2, 1), np.broadcast_to(np.eye(3), R.shape),
+                               atol=1e-12)  # fmt: skip
+
+
+def test_orientation_is_slerped_along_segments_and_blends() -> None:
+    """Batched slerp: the angle to the start grows linearly along a straight segment, and a
+    blend between two turning gun-off segments turns the tool monotonically."""
+    from scipy.spatial.transform import Rotation
+
+    R0 = R_GUN_DOWN
+    R1 = Rotation.from_rotvec([0.0, 0.0, 0.8]).as_matrix() @ R_GUN_DOWN
+    R2 = Rotation.from_rotvec([0.0, 0.0, 1.6]).as_matrix() @ R_GUN_DOWN
+    W = [tcp_pose(1.0, -0.2, 1.0, R0), tcp_pose(1.0, 0.0, 1.0, R1), tcp_pose(0.9, 0.0, 1.0, R2)]
+    dense = densify(ToolPath(np.array(W), np.full(3, 200.0), np.zeros(3, bool)), blend_mm=40.0)
+    R = dense.T_base_tcp[:, :3, :3]
+    yaw = Rotation.from_matrix(R @ R0.T).as_rotvec()[:, 2]
+    assert (np.diff(yaw) > 0).all() and yaw[-1] == pytest.approx(1.6)
+    first = dense.segment == 1  # straight part of the first segment, before its blend
+    y = dense.T_base_tcp[first, 1, 3]
+    np.testing.assert_allclose(yaw[first], 0.8 * (y + 0.2) / 0.2, atol=1e-12)

@@ -85,6 +85,7 @@ BAD_WORLDS = [
     ("cells.0.feed.wrong_parts.1", "rect:width_mm=-3", "cells[0].feed.wrong_parts[1]", "> 0"),
     ("cells.0.feed.p_damaged", 0.99, "cells[0].feed", "must not exceed 1"),
     ("cells.0.camera.calibration", "nowhere.yaml", "cells[0].camera.calibration", "cannot read"),
+    ("cells.0.gun", {"off_latency_s": 2.0}, "cells[0].gun.off_latency_s", "less than or equal"),
     ("faults.0.flow_factor", 1.5, "faults[0].gun_clog.flow_factor", "less than 1"),
     ("faults.0.kind", "meteor", "faults[0]", "does not match any of the expected tags"),
     ("faults.1.cell", "9", "faults[1].cell", "no cell '9'"),
