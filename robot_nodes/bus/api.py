@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -245,7 +246,7 @@ class Bus(Protocol):
     ) -> None: ...
 
 
-class BusBase:
+class BusBase(ABC):
     """Shared parts of the backends: name handling, ``spin`` and context management."""
 
     backend = "base"
@@ -259,8 +260,9 @@ class BusBase:
         """Fully qualified name of ``topic`` for this node."""
         return resolve_topic_name(topic, self.node_name, self.namespace)
 
-    def spin_once(self, timeout_s: float = 0.1) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def spin_once(self, timeout_s: float = 0.1) -> None:
+        """Run the callbacks that are ready, waiting at most ``timeout_s`` for one."""
 
     def spin(self, until: Callable[[], bool] | None = None, timeout_s: float | None = None) -> bool:
         """Run callbacks until ``until()`` is true, ``timeout_s`` passes or shutdown.
@@ -294,5 +296,6 @@ class BusBase:
     ) -> None:
         self.shutdown()
 
-    def shutdown(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def shutdown(self) -> None:
+        """Close the node's endpoints; later calls do nothing."""
