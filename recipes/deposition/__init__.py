@@ -30,6 +30,7 @@ def deposit(
     wet = np.zeros(len(samples))
     wet[:k] = deposit_flat(grid, traj.select(eligible), gun).ravel()[grid.index]
     rest = traj.select(~eligible & traj.trigger)
-    wet[:k] += deposit_general(samples.subset(np.arange(len(samples)) < k), rest, gun)
-    wet[k:] += deposit_general(samples.subset(np.arange(len(samples)) >= k), traj, gun)
+    top, sides = samples.split_top()
+    wet[:k] += deposit_general(top, rest, gun)
+    wet[k:] += deposit_general(sides, traj, gun)
     return wet

@@ -268,18 +268,6 @@ class _Kernel:
         return (dens @ w.astype(f32)) * (self.h * self.h)
 
 
-def _outer_dot(a: np.ndarray, b: np.ndarray, minus: np.ndarray) -> np.ndarray:
-    """(Na, Nb) array a_i·b_j - minus_j for (Na, 3) a and (Nb, 3) b, without BLAS
-    (its threads only get in the way at K = 3)."""
-    out = np.multiply(a[:, 0:1], b[None, :, 0])
-    tmp = np.multiply(a[:, 1:2], b[None, :, 1])
-    out += tmp
-    np.multiply(a[:, 2:3], b[None, :, 2], out=tmp)
-    out += tmp
-    out -= minus
-    return out
-
-
 def _pow_inplace(a: np.ndarray, exponent: float, scratch: np.ndarray | None = None) -> np.ndarray:
     if exponent == 0.0:
         a[:] = 1.0

@@ -46,6 +46,29 @@ class SurfaceSamples:
             None,
         )
 
+    def split_top(self) -> tuple[SurfaceSamples, SurfaceSamples]:
+        """(top face with its grid, the rest) for samples that carry a ``grid``."""
+        if self.grid is None:
+            raise ValueError("these samples have no top-face grid")
+        k = self.grid.index.size
+        top = SurfaceSamples(
+            self.points_mm[:k],
+            self.normals[:k],
+            self.area_mm2[:k],
+            self.face_ids[:k],
+            self.face_names,
+            self.grid,
+        )
+        rest = SurfaceSamples(
+            self.points_mm[k:],
+            self.normals[k:],
+            self.area_mm2[k:],
+            self.face_ids[k:],
+            self.face_names,
+            None,
+        )
+        return top, rest
+
     @staticmethod
     def concat(parts: list[SurfaceSamples], face_names: tuple[str, ...]) -> SurfaceSamples:
         """Join samples that already use ``face_names`` indices."""

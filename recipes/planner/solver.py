@@ -272,11 +272,7 @@ class _LayoutSearch:
 
 
 def _top_face(part: PanelPart, spacing_mm: float):
-    samples = part.sample_surface(spacing_mm)
-    top = samples.subset(samples.face_ids == 0)
-    return type(top)(
-        top.points_mm, top.normals, top.area_mm2, top.face_ids, top.face_names, samples.grid
-    )
+    return part.sample_surface(spacing_mm).split_top()[0]
 
 
 def _plan_edges(
