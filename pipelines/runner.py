@@ -349,11 +349,11 @@ class Runner:
         if run.status != "completed":
             where = f"sub-pipeline '{step.sub.doc.key}', {run.failure or run.status}"
             kind = run.failure.kind if run.failure else "error"
-            raise _BlockFailedError(kind, where, 1, int(run.work_ms * 1e6), children)
+            raise _BlockFailedError(kind, where, 1, round(run.work_ms * 1e6), children)
         outs, bad = _outputs(step, run.outputs)
         if bad is not None:
-            raise _BlockFailedError("output", bad, 1, int(run.work_ms * 1e6), children)
-        return outs, children, int(run.work_ms * 1e6)
+            raise _BlockFailedError("output", bad, 1, round(run.work_ms * 1e6), children)
+        return outs, children, round(run.work_ms * 1e6)
 
     def _hold(self, st: _State, index, step, ins, in_sum, t_block) -> PartRun:
         reason = ins.get("reason") if isinstance(ins.get("reason"), str) else ""
