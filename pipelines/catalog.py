@@ -30,10 +30,18 @@ class CaptureParams(_Params):
 
 
 class LocateParams(_Params):
-    method: Literal["contour", "template"] = Field("contour", description="how to find the part")
-    threshold: int | None = Field(None, ge=0, le=255, description="grey threshold; none: Otsu")
-    min_area_mm2: float = Field(5000.0, gt=0, description="ignore blobs smaller than this")
-    min_confidence: float = Field(0.5, ge=0, le=1, description="fail below this confidence")
+    polarity: Literal["auto", "bright", "dark"] = Field(
+        "auto", description="parts brighter or darker than the belt; auto: either"
+    )
+    min_part_area_pct: float = Field(
+        5.0, gt=0, le=100, description="blobs below this share of the part's area are not parts"
+    )
+    size_tolerance_mm: float = Field(
+        5.0, gt=0, le=50, description="width or height further off than this: wrong part"
+    )
+    min_confidence: float = Field(
+        0.5, ge=0, le=1, description="fail a part that looks right below this match score"
+    )
 
 
 class CheckPartParams(_Params):
@@ -56,13 +64,17 @@ class PredictParams(_Params):
 
 class EvaluateParams(_Params):
     min_within_tol_pct: float = Field(95.0, ge=0, le=100, description="share inside ±tol")
-    min_coverage_pct: float = Field(99.0, ge=0, le=100, description="share with any film")
+    min_coverage_pct: float = Field(
+        99.0, ge=0, le=100, description="share at or above the band's lower limit"
+    )
     max_overspray_pct: float = Field(70.0, ge=0, le=100, description="paint missing the part")
+    max_below_prediction_pct: float | None = Field(
+        None, ge=0, le=100, description="largest drop of 'within ±tol' below the prediction"
+    )
 
 
 class ExecuteParams(_Params):
     cell: str | None = Field(None, pattern=_NAME, description="cell id; none: the running cell")
-    speed_override_pct: float = Field(100.0, ge=10, le=100, description="slow the program down")
     min_predicted_within_tol_pct: float = Field(
         0.0, ge=0, le=100, description="refuse to spray if the prediction is below this"
     )
@@ -87,9 +99,13 @@ class AskParams(_Params):
 
 
 class NotifyParams(_Params):
-    channel: Literal["console", "email", "sms", "mqtt"] = "console"
+    channel: Literal["console", "mqtt"] = "console"
     level: Literal["info", "warning", "alarm"] = "info"
-    to: list[str] = Field(default_factory=list, max_length=20, description="recipients")
+    to: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="recipients; on MQTT, topics <edge prefix>/notify/<name>",
+    )
     message: str = Field("", max_length=500, description="text shown with the data")
 
 
@@ -122,12 +138,13 @@ def standard_blocks() -> list[BlockDecl]:
         ),
         BlockDecl(
             "vision.locate",
-            "Finds the part in the image: its pose in the cell base frame and its real outline "
-            "in the part frame, with a confidence; a part spec, when wired, narrows the search.",
+            "Finds the expected part in the image: its pose on the belt and its real outline "
+            "in the world, with a confidence (the outline match score). Fails unless exactly "
+            "one part is in view; a wrong or damaged part is located all the same.",
             inputs=(
                 Port("image", T.IMAGE),
                 Port("calibration", T.CAMERA_CALIBRATION),
-                _opt("part", T.PART_SPEC, "expected part, as a hint"),
+                Port("part", T.PART_SPEC, True, "the expected part: the locator fits its model"),
             ),
             outputs=(
                 Port("pose", T.PART_POSE),
@@ -249,7 +266,7 @@ def standard_blocks() -> list[BlockDecl]:
         ),
         BlockDecl(
             "notify",
-            "Sends a message on a channel (console, e-mail, SMS, MQTT) with whatever data "
+            "Sends a message on a channel (the console log, or MQTT) with whatever data "
             "reached it; runs when any of its wired inputs arrived, so it can close branches.",
             inputs=(
                 _opt("report", T.QC_REPORT),

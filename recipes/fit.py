@@ -97,6 +97,37 @@ class FitResult:
         )
 
 
+@dataclass(frozen=True)
+class FittedProgram:
+    """The approved recipe's program fitted to the located part (``fit``), with the recipe
+    it came from: the cell executes the recipe's signed geometry at ``fit.T_world_part``."""
+
+    recipe: RecipeDoc
+    fit: FitResult
+
+    @property
+    def T_world_part(self) -> np.ndarray:
+        return self.fit.T_world_part
+
+    def to_dict(self) -> dict:
+        return dict(
+            recipe_id=self.recipe.id,
+            recipe_version=int(self.recipe.version),
+            action=self.fit.action,
+            deviation_mm=round(float(self.fit.deviation_mm), 3),
+            T_world_part=np.round(self.fit.T_world_part, 4).tolist(),
+            waypoints=len(self.fit.program.position_mm),
+            cycle_s=round(float(self.fit.program.cycle_s), 3),
+        )
+
+    def trace_summary(self) -> str:
+        f = self.fit
+        return (
+            f"program {self.recipe.id} v{self.recipe.version} {f.action}, "
+            f"deviation {f.deviation_mm:.2f} mm, {len(f.program.position_mm)} waypoints"
+        )
+
+
 def T_world_part_from_pose(
     x_mm: float, y_mm: float, theta_deg: float, reference_xy_mm: tuple[float, float]
 ) -> np.ndarray:

@@ -70,12 +70,7 @@ class SprayResult:
 
     def top_map_um(self) -> np.ndarray:
         """(ny, nx) dry film on the top-face grid (NaN outside the outline)."""
-        grid = self.samples.grid
-        if grid is None:
-            raise ValueError("the part has no top-face grid")
-        out = np.full(grid.ny * grid.nx, np.nan)
-        out[grid.index] = self.dry_um[: grid.index.size]
-        return out.reshape(grid.ny, grid.nx)
+        return self.samples.top_map(self.dry_um)
 
 
 def gun_trajectory(

@@ -82,11 +82,13 @@ class RecipeBook:
 
 @dataclass(frozen=True)
 class PartOutcome:
-    """A finished part: ``result`` (JSON-ready dict, see :func:`cycle_result`) and the
-    arrays behind it (``top_map_um`` (ny, nx) and the cycle log)."""
+    """A finished part: ``result`` (JSON-ready dict, see :func:`cycle_result`), the
+    arrays behind it (``top_map_um`` (ny, nx) and the cycle log) and the film itself
+    (``spray``; None when no film was computed)."""
 
     result: dict
     arrays: dict[str, np.ndarray]
+    spray: SprayResult | None = None
 
     def write(self, folder: Path) -> dict:
         """``<part_id>.json`` and ``<part_id>.npz`` into ``folder``; returns their paths."""
@@ -247,7 +249,7 @@ def cycle_result(
             camera=cycle.camera,
         ),
     )
-    return PartOutcome(result, arrays)
+    return PartOutcome(result, arrays, spray)
 
 
 __all__ = ["QC_MARGIN_PCT", "PartOutcome", "RecipeBook", "cycle_result", "qc_verdict"]

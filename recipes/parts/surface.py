@@ -69,6 +69,15 @@ class SurfaceSamples:
         )
         return top, rest
 
+    def top_map(self, values: np.ndarray) -> np.ndarray:
+        """(ny, nx) per-sample ``values`` on the top-face grid (NaN outside the outline)."""
+        if self.grid is None:
+            raise ValueError("these samples have no top-face grid")
+        grid = self.grid
+        out = np.full(grid.ny * grid.nx, np.nan)
+        out[grid.index] = np.asarray(values)[: grid.index.size]
+        return out.reshape(grid.ny, grid.nx)
+
     @staticmethod
     def concat(parts: list[SurfaceSamples], face_names: tuple[str, ...]) -> SurfaceSamples:
         """Join samples that already use ``face_names`` indices."""

@@ -97,6 +97,7 @@ def test_bool_feeds_number_but_not_the_reverse():
     wires = [
         "capture.image -> locate.image",
         "capture.calibration -> locate.calibration",
+        "input.part -> locate.part",
         "locate.outline -> check.outline",
         "input.part -> check.part",
         "locate.confidence -> ask.reason",  # Number into Text: refused
