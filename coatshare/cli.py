@@ -30,6 +30,7 @@ def _register() -> None:
     from coatshare.cli_bench import bench_app
     from coatshare.cli_cell import cell_app
     from coatshare.cli_demo import demo
+    from coatshare.cli_edge import edge_app
     from coatshare.cli_pipeline import pipeline_app
     from coatshare.cli_recipe import recipe_app
     from coatshare.cli_schedule import schedule_app
@@ -43,6 +44,7 @@ def _register() -> None:
     app.add_typer(schedule_app, name="schedule")
     app.add_typer(vision_app, name="vision")
     app.add_typer(bench_app, name="bench")
+    app.add_typer(edge_app, name="edge")
     app.command("demo")(demo)
 
 

@@ -6,14 +6,18 @@ database left by an older version both end up with the tables the code expects.
 """
 
 from edge_gateway.db.engine import DEFAULT_URL_ENV, database_url, open_database, upgrade
-from edge_gateway.db.schema import metadata, outbox, part_records
+from edge_gateway.db.schema import firms, jobs, metadata, outbox, part_records, principals, quotes
 
 __all__ = [
     "DEFAULT_URL_ENV",
     "database_url",
+    "firms",
+    "jobs",
     "metadata",
     "open_database",
     "outbox",
     "part_records",
+    "principals",
+    "quotes",
     "upgrade",
 ]

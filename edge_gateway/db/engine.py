@@ -8,6 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import StaticPool
 
 from recipes.errors import InvalidInputError
 
@@ -48,8 +49,11 @@ def open_database(
 ) -> Engine:
     """An engine on the edge database, migrated to the newest schema unless told not to."""
     resolved = database_url(url, sqlite_path=sqlite_path)
+    kw: dict = {}
+    if resolved in ("sqlite://", "sqlite:///:memory:"):  # one database shared by all threads
+        kw = dict(poolclass=StaticPool, connect_args={"check_same_thread": False})
     try:
-        engine = create_engine(resolved, future=True)
+        engine = create_engine(resolved, **kw)
     except Exception as exc:  # sqlalchemy.exc.ArgumentError, unknown dialects
         raise InvalidInputError("database_url", f"cannot use {resolved!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":

@@ -1,5 +1,9 @@
 """Tables of the edge database (the newest revision; migrations build them step by step).
 
+``firms``, ``principals`` (who may call the edge: a firm's or an operator's token, stored
+as its SHA-256), ``quotes`` and ``jobs`` (the durable job queue: a booking is a job row,
+its status moves queued -> running -> done, or cancelled).
+
 ``part_records``: one row per part that went through a pipeline (what ``data.record``
 stores): the part, the job and pipeline version, the QC report, the fitted program and
 pose, the operator's decision, and optionally the film and the camera image (compressed
@@ -15,9 +19,12 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
+    ForeignKey,
     Integer,
     LargeBinary,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
@@ -30,7 +37,7 @@ part_records = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("part_id", String(64), nullable=False, index=True),
-    Column("job_id", String(64), nullable=True, index=True),
+    Column("job_id", String(64), ForeignKey("jobs.id"), nullable=True, index=True),
     Column("cell_id", String(32), nullable=True),
     Column("pipeline", String(128), nullable=True),
     Column("recipe", String(128), nullable=True),
@@ -57,4 +64,60 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, default=0),
 )
 
-__all__ = ["metadata", "outbox", "part_records"]
+firms = Table(
+    "firms",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+principals = Table(
+    "principals",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("firm_id", String(40), ForeignKey("firms.id"), nullable=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+quotes = Table(
+    "quotes",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("firm_id", String(40), ForeignKey("firms.id"), nullable=False, index=True),
+    Column("part_spec", String(200), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("finish", String(40), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("promise_at", DateTime(timezone=True), nullable=False),
+    Column("price_eur", Numeric(12, 2), nullable=False),
+    Column("cycle_time_s", Float, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("firm_id", String(40), ForeignKey("firms.id"), nullable=False, index=True),
+    Column("quote_id", String(36), ForeignKey("quotes.id"), nullable=True),
+    Column("part_spec", String(200), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("finish", String(40), nullable=False),
+    Column("cycle_time_s", Float, nullable=False),
+    Column("part_size_mm", Float, nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("promise_at", DateTime(timezone=True), nullable=False),
+    Column("weight", Integer, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("parts_done", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+__all__ = ["firms", "jobs", "metadata", "outbox", "part_records", "principals", "quotes"]

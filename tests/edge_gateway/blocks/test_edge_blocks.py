@@ -121,13 +121,13 @@ def test_record_and_notify_use_the_part_context(tmp_path, recipe):
     store = PartRecordStore(open_database(sqlite_path=tmp_path / "e.db"))
     sent = []
     blocks = RecordBlocks(store, publish=lambda t, p: sent.append((t, p)), topic_prefix="f1")
-    blocks.context = PartContext("J1-004", job_id="J1", cell_id="2", pipeline="spray-default@1")
+    blocks.context = PartContext("J1-004", cell_id="2", pipeline="spray-default@1")
     out = blocks.record(
         {"report": {"passed": True}, "pose": _pose(1.0, 2.0)}, RecordParams(tags=["a"])
     )
     rec = store.get(out["record_id"])
-    assert (rec["part_id"], rec["job_id"], rec["status"], rec["passed"]) == (
-        "J1-004", "J1", "done", True
+    assert (rec["part_id"], rec["cell_id"], rec["status"], rec["passed"]) == (
+        "J1-004", "2", "done", True
     )  # fmt: skip
     assert rec["pose"] == {"x_mm": 201.0, "y_mm": 152.0, "theta_deg": 0.0}
     blocks.notify({"decision": "scrap"}, NotifyParams(channel="mqtt", to=["shift"], level="alarm"))

@@ -1,0 +1,49 @@
+"""``coatshare edge serve``: the edge gateway's HTTP API for one factory.
+
+The database is ``--database`` (a URL), else ``$COATSHARE_DATABASE_URL``, else a SQLite
+file ``--data DIR/edge.db``; it is migrated at start. The factory is ``--factory FILE``
+(default: the demo factory). The operator's token is ``--operator-token`` or
+``$COATSHARE_OPERATOR_TOKEN``; without one a token is made and printed once.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+edge_app = typer.Typer(help="The edge gateway of one factory.", no_args_is_help=True)
+
+
+@edge_app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8070,
+    database: Annotated[str | None, typer.Option(help="database URL")] = None,
+    data: Annotated[Path, typer.Option(help="folder for the SQLite default")] = Path("edge-data"),
+    factory: Annotated[Path | None, typer.Option(help="coatshare.factory/v1 file")] = None,
+    operator_token: Annotated[str | None, typer.Option(help="the operator's bearer token")] = None,
+    promise_time_limit_s: Annotated[float, typer.Option(min=0.1, max=60)] = 2.0,
+) -> None:
+    """Serve the edge API (quotes, bookings, the job queue, part records)."""
+    import uvicorn
+
+    from edge_gateway.db import open_database
+    from edge_gateway.factory import load_factory
+    from edge_gateway.service import create_app, ensure_operator
+    from edge_gateway.service.auth import new_token
+
+    fac = load_factory(factory)
+    if database is None and not os.environ.get("COATSHARE_DATABASE_URL"):
+        data.mkdir(parents=True, exist_ok=True)
+    engine = open_database(database, sqlite_path=data / "edge.db")
+    token = operator_token or os.environ.get("COATSHARE_OPERATOR_TOKEN")
+    if token is None:
+        token = new_token()
+        typer.echo(f"operator token (shown once): {token}")
+    ensure_operator(engine, token)
+    app = create_app(engine, fac, promise_time_limit_s=promise_time_limit_s)
+    typer.echo(f"edge gateway '{fac.site}' on http://{host}:{port} ({engine.dialect.name})")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
