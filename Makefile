@@ -10,7 +10,7 @@ $(BIN)/python:
 	$(BIN)/pip install --upgrade --quiet pip
 
 $(VENV)/.installed-runtime: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.'
+	$(BIN)/pip install --quiet -e '.[demo]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python

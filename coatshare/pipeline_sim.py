@@ -90,6 +90,8 @@ class DryRun:
     cell: str
     rows: list[PartRow] = field(default_factory=list)
     runs: list[PartRun] = field(default_factory=list)
+    #: per painted part: the simulator's film and the fitted program (part frame)
+    films: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """The runner's figures and the target check (reach, quality, cycle time)."""
@@ -207,9 +209,11 @@ def run_in_sim(
     gun: str | None = None,
     database: str | Path | None = None,
     decision: str | None = None,
+    job_id: str | None = None,
     on_part: Callable[[PartRow], None] | None = None,
 ) -> DryRun:
-    """Run ``doc`` on ``parts`` parts of one cell of ``world`` (see the module docstring)."""
+    """Run ``doc`` on ``parts`` parts of one cell of ``world`` (see the module docstring);
+    ``job_id`` (a job of the edge database at ``database``) goes on the part records."""
     if parts < 1:
         raise InvalidInputError("parts", f"must be >= 1, got {parts}")
     key = generate_key_pair()
@@ -240,7 +244,7 @@ def run_in_sim(
             execute.arrival, execute.last = arrival, None
             observed.outputs.clear()
             records.context = PartContext(
-                arrival.part_id, cell_id=cell.world_cell.id, pipeline=doc.key
+                arrival.part_id, job_id=job_id, cell_id=cell.world_cell.id, pipeline=doc.key
             )
             inputs = {"part": expected[fed.expected_spec], "recipe": recipes[fed.expected_spec]}
             run = runner.run_part(inputs, part_id=arrival.part_id)
@@ -249,6 +253,9 @@ def run_in_sim(
             if execute.last is None:
                 cell.release(arrival, f"pipeline {run.status}")
             row = _row(arrival, run, execute.last, observed)
+            fitted = observed.get("recipe.fit", "program")
+            if execute.last is not None and execute.last.film is not None and fitted is not None:
+                out.films[arrival.part_id] = (execute.last.film, fitted.fit.program_part)
             out.rows.append(row)
             out.runs.append(run)
             if on_part is not None:

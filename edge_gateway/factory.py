@@ -52,6 +52,12 @@ class Prices(_Strict):
     promise_margin_h: float = Field(ge=0, le=24 * 14)  # added to the proved completion
 
 
+class Planning(_Strict):
+    """How the factory's recipes are planned (what its cells can run)."""
+
+    edge_passes: bool = True  # False where the robots cannot reach round the part
+
+
 class Factory(_Strict):
     """A factory file (see the module docstring)."""
 
@@ -62,6 +68,7 @@ class Factory(_Strict):
     changeovers: list[Changeover] = Field(default_factory=list)
     weights: Weights = Field(default_factory=Weights)
     prices: Prices
+    planning: Planning = Field(default_factory=Planning)
 
     @model_validator(mode="after")
     def _consistent(self) -> Factory:

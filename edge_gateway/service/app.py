@@ -73,7 +73,8 @@ def create_app(
 ) -> FastAPI:
     """The edge API on ``engine`` (migrated) for ``factory``."""
     app = FastAPI(title=f"coatshare edge gateway ({factory.site})", version=API_VERSION)
-    desk = QuoteDesk(engine, factory, estimator or Estimator(), time_limit_s=promise_time_limit_s)
+    estimator = estimator or Estimator(edge_passes=factory.planning.edge_passes)
+    desk = QuoteDesk(engine, factory, estimator, time_limit_s=promise_time_limit_s)
     queue = JobQueue(engine)
 
     @app.exception_handler(RequestValidationError)

@@ -46,7 +46,8 @@ class PartEstimate:
 class Estimator:
     """Plans (and keeps) one candidate per (part spec, spray-core finish)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, edge_passes: bool = True) -> None:
+        self.edge_passes = edge_passes
         self._cache: dict[tuple[str, str], PartEstimate] = {}
         self._lock = threading.Lock()
 
@@ -65,8 +66,7 @@ class Estimator:
             self._cache[key] = est
         return est
 
-    @staticmethod
-    def _plan(part_spec: str, offer: FinishOffer) -> PartEstimate:
+    def _plan(self, part_spec: str, offer: FinishOffer) -> PartEstimate:
         from recipes.parts.loader import load_part
         from recipes.planner import PlannerParams
         from recipes.recipe import plan_from_spec
@@ -74,7 +74,10 @@ class Estimator:
         try:
             part, _ = load_part(part_spec)
             _, prediction = plan_from_spec(
-                part_spec, offer.finish, None, PlannerParams(spacing_mm=ESTIMATE_SPACING_MM)
+                part_spec,
+                offer.finish,
+                None,
+                PlannerParams(spacing_mm=ESTIMATE_SPACING_MM, edge_passes=self.edge_passes),
             )
         except CoatshareError as exc:
             raise InvalidInputError("part_spec", str(exc)) from None

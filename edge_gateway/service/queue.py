@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select, update
 from edge_gateway.db import jobs, part_records
 from edge_gateway.service.quotes import ConflictError
 from edge_gateway.service.quotes import iso_utc as _iso
-from recipes.errors import NotFoundError
+from recipes.errors import InvalidInputError, NotFoundError
 
 STATUSES = ("queued", "running", "done", "cancelled")
 
@@ -69,6 +69,22 @@ class JobQueue:
             raise ConflictError(f"job {job_id} is {self.get(job_id, firm_id)['status']}: only a "
                                 "queued job can be cancelled")  # fmt: skip
         return self.get(job_id, firm_id)
+
+    def report_progress(self, job_id: str, parts_done: int) -> dict:
+        """A cell reports ``parts_done`` parts of the job: running, or done when all are."""
+        job = self.get(job_id, None)
+        if job["status"] not in ("queued", "running"):
+            raise ConflictError(f"job {job_id} is {job['status']}")
+        if not 0 <= parts_done <= job["quantity"]:
+            raise InvalidInputError("parts_done", f"must lie within 0..{job['quantity']}")
+        status = "done" if parts_done == job["quantity"] else "running"
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id)
+                .values(parts_done=parts_done, status=status, updated_at=datetime.now(UTC))
+            )
+        return self.get(job_id, None)
 
     def records(self, job_id: str, firm_id: str | None) -> list[dict]:
         """The part records of a job (no attachments), oldest first."""

@@ -14,8 +14,9 @@ OPERATOR = "operator-token-for-tests-0001"
 
 @pytest.fixture(scope="session")
 def estimator() -> Estimator:
-    """One estimator for the session: each (part, finish) is planned once."""
-    return Estimator()
+    """One estimator for the session: each (part, finish) is planned once, as the demo
+    factory plans (without edge passes)."""
+    return Estimator(edge_passes=load_factory().planning.edge_passes)
 
 
 def make_client(engine, estimator, factory=None) -> TestClient:

@@ -128,3 +128,17 @@ def test_a_jobs_records_are_listed_for_its_firm(client, firms, engine):
     rid = store.add(PartRecord(f"{job['id'][:8]}-001", "done", job_id=job["id"], passed=True))
     rows = client.get(f"/jobs/{job['id']}/records", headers=bearer(firms[A])).json()
     assert [(r["id"], r["passed"], r["status"]) for r in rows] == [(rid, True, "done")]
+
+
+def test_a_cells_progress_moves_the_job_to_running_then_done(client, firms, engine):
+    from edge_gateway.service.queue import JobQueue
+
+    q = _quote(client, firms[A], quantity=3).json()
+    job = client.post(f"/quotes/{q['id']}/accept", headers=bearer(firms[A])).json()
+    queue = JobQueue(engine)
+    assert queue.report_progress(job["id"], 2)["status"] == "running"
+    assert queue.report_progress(job["id"], 3)["status"] == "done"
+    res = client.post(f"/jobs/{job['id']}/cancel", headers=bearer(firms[A]))
+    assert res.status_code == 409
+    with pytest.raises(Exception, match="is done"):
+        queue.report_progress(job["id"], 3)
