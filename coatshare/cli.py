@@ -29,6 +29,7 @@ app = typer.Typer(
 def _register() -> None:
     from coatshare.cli_bench import bench_app
     from coatshare.cli_cell import cell_app
+    from coatshare.cli_cloud import cloud_app
     from coatshare.cli_demo import demo
     from coatshare.cli_edge import edge_app
     from coatshare.cli_pipeline import pipeline_app
@@ -45,6 +46,7 @@ def _register() -> None:
     app.add_typer(vision_app, name="vision")
     app.add_typer(bench_app, name="bench")
     app.add_typer(edge_app, name="edge")
+    app.add_typer(cloud_app, name="cloud")
     app.command("demo")(demo)
 
 

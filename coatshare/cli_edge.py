@@ -3,12 +3,14 @@
 The database is ``--database`` (a URL), else ``$COATSHARE_DATABASE_URL``, else a SQLite
 file ``--data DIR/edge.db``; it is migrated at start. The factory is ``--factory FILE``
 (default: the demo factory). The operator's token is ``--operator-token`` or
-``$COATSHARE_OPERATOR_TOKEN``; without one a token is made and printed once.
+``$COATSHARE_OPERATOR_TOKEN``; without one a token is made and printed once. With
+``--mqtt host:port`` the cloud link sends the outbox to the cloud.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +28,9 @@ def serve_cmd(
     factory: Annotated[Path | None, typer.Option(help="coatshare.factory/v1 file")] = None,
     operator_token: Annotated[str | None, typer.Option(help="the operator's bearer token")] = None,
     promise_time_limit_s: Annotated[float, typer.Option(min=0.1, max=60)] = 2.0,
+    mqtt: Annotated[
+        str | None, typer.Option(help="MQTT broker host:port of the cloud link")
+    ] = None,
 ) -> None:
     """Serve the edge API (quotes, bookings, the job queue, part records)."""
     import uvicorn
@@ -46,4 +51,22 @@ def serve_cmd(
     ensure_operator(engine, token)
     app = create_app(engine, fac, promise_time_limit_s=promise_time_limit_s)
     typer.echo(f"edge gateway '{fac.site}' on http://{host}:{port} ({engine.dialect.name})")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    stop = threading.Event()
+    link = None
+    if mqtt is None:
+        typer.echo("no --mqtt: results wait in the outbox until a cloud link runs")
+    else:
+        from coatshare.cli_cloud import split_host_port
+        from edge_gateway.cloud_link import CloudLink
+
+        broker = split_host_port(mqtt, "mqtt")
+        link = CloudLink(engine, fac.site, host=broker[0], port=broker[1])
+        link.start(timeout_s=0.0)  # connects in the background, retrying
+        threading.Thread(target=link.run, args=(stop,), name="cloud-link", daemon=True).start()
+        typer.echo(f"cloud link to {mqtt} as site '{fac.site}'")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+        if link is not None:
+            link.stop()

@@ -42,6 +42,18 @@ def ack_topic(site: str) -> str:
     return f"{TOPIC_ROOT}/{site}/ack"
 
 
+def outbox_fill(engine: Engine) -> tuple[int, float | None]:
+    """Rows waiting in the outbox and the age of the oldest (s), from the database alone."""
+    with engine.connect() as conn:
+        waiting, oldest = conn.execute(
+            select(func.count(), func.min(outbox.c.created_at)).select_from(outbox)
+        ).one()
+    if oldest is None:
+        return int(waiting), None
+    oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+    return int(waiting), (datetime.now(UTC) - oldest).total_seconds()
+
+
 @dataclass(frozen=True)
 class Fill:
     """How full the outbox is."""
@@ -162,17 +174,10 @@ class CloudLink:
                 log.exception("cloud link: pump failed")
 
     def fill(self) -> Fill:
-        with self.engine.connect() as conn:
-            waiting, oldest = conn.execute(
-                select(func.count(), func.min(outbox.c.created_at)).select_from(outbox)
-            ).one()
-        age = None
-        if oldest is not None:
-            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
-            age = (datetime.now(UTC) - oldest).total_seconds()
+        waiting, age = outbox_fill(self.engine)
         with self._lock:
             in_flight = len(self._sent_at)
-        return Fill(int(waiting), age, in_flight)
+        return Fill(waiting, age, in_flight)
 
 
-__all__ = ["TOPIC_ROOT", "CloudLink", "Fill", "ack_topic", "up_topic"]
+__all__ = ["TOPIC_ROOT", "CloudLink", "Fill", "ack_topic", "outbox_fill", "up_topic"]

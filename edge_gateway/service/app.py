@@ -17,6 +17,7 @@ reason), 404 (not found, or another firm's), 409 (a conflict with the state), 40
 | ``POST /jobs/{id}/cancel`` | firm (own), operator | cancel a queued job |
 | ``GET /jobs/{id}/records`` | firm (own), operator | QC records of the job's parts |
 | ``GET /factory`` | anyone with a token | cells, finishes, price list |
+| ``GET /outbox`` | operator | results waiting for the cloud, age of the oldest |
 """
 
 from datetime import datetime
@@ -28,6 +29,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, text
 
+from edge_gateway.cloud_link import outbox_fill
 from edge_gateway.factory import Factory
 from edge_gateway.service.auth import (
     AuthError,
@@ -117,6 +119,12 @@ def create_app(
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return {"site": factory.site, "database": engine.dialect.name, "api": API_VERSION}
+
+    @app.get("/outbox")
+    def outbox_view(who: Caller) -> dict:
+        who.require_operator()
+        waiting, age = outbox_fill(engine)
+        return {"waiting": waiting, "oldest_age_s": None if age is None else round(age, 1)}
 
     @app.get("/factory")
     def factory_view(who: Caller) -> dict:
