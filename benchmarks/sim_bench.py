@@ -10,21 +10,29 @@
    the camera rendering and publishing a frame per door, deposition and QC per door. The
    cell controller's logic (:class:`robot_nodes.controller.CellController`: validation,
    IK and timing, execution monitor, trigger schedule) drives it in sim time through the
-   node's step hooks, in place of a ``coatshare cell run`` process, which runs on the wall
-   clock; its time is measured apart and left out of the simulator's figures. Figures:
+   node's step hooks, in place of a ``coatshare cell run`` process; its time is measured
+   apart and left out of the simulator's figures. Figures:
    a door cycle (part arrives at the station -> result published, including deposition;
    median over the doors) plus a camera frame, against 1.5 s; and the production rate, sim
    seconds per wall second, over a slice of doors (``--parts``, default 8) or a whole
    simulated hour (``--hour``), against one cell-hour in 3 minutes. Wall and CPU time
    (process) are both given, with the machine's load average: on a shared machine the wall
    figures carry the other jobs.
+4. **Production through real processes** (``--production``, alone): :class:`sim.run.ProductionRun`
+   on the demo world (faults, wrong and damaged parts off): ``python -m sim.node`` and
+   ``coatshare cell run --use-sim-time`` in lock-step, this process as the edge, camera
+   frames, deposition and QC, for a simulated cell-hour (``--sim-s``). Figures: wall time
+   from the simulator's start to the hour against 3 minutes, sim seconds per wall second,
+   CPU time of every process, the load average, door cycles (at the station -> result) in
+   wall time, and the doors' quality.
 
 The door's recipe is planned without edge passes: from the demo cell's robot position the
 far edge pass is out of painter6's joint-5 range. The benchmark process is pinned to one
 CPU (the simulator is single-threaded; BLAS one thread).
 
-Run with ``python -m benchmarks.sim_bench [--parts N | --hour] [--out DIR]``; figures are
-printed with the machine and date, and written to ``DIR/sim.json`` when asked.
+Run with ``python -m benchmarks.sim_bench [--parts N | --hour | --production [--sim-s S]]
+[--out DIR]``; figures are printed with the machine and date, and written to
+``DIR/sim.json`` (``DIR/sim_production.json``) when asked.
 """
 
 from __future__ import annotations
@@ -34,9 +42,11 @@ import functools
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -229,6 +239,9 @@ class LockstepController:
 
     def set_gun(self, on: bool) -> None:
         self.cell.on_trigger(on, self.now)
+
+    def set_gun_at(self, on: bool, at_s: float) -> None:
+        self.cell.on_trigger(on, at_s)
 
     def publish_status(self, report) -> None:
         pass
@@ -582,13 +595,150 @@ def _print(console: Console, f: dict) -> None:
     console.print(t)
 
 
+# -- production through real processes ------------------------------------------------------
+def _uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def bench_production(world_path: Path, *, sim_s: float) -> dict:
+    """A simulated cell-hour (``sim_s``) through ``sim.run.ProductionRun``'s processes."""
+    from sim.run import ProductionRun, RunOptions
+
+    data = yaml.safe_load(world_path.read_text())
+    data["faults"] = []
+    data["cells"][0]["feed"].update(p_wrong_part=0.0, p_damaged=0.0)
+    with tempfile.TemporaryDirectory(prefix="sim_production_") as tmp:
+        folder = Path(tmp)
+        shutil.copy(world_path.parent / "demo_camera.yaml", folder / "demo_camera.yaml")
+        (folder / "world.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+        options = RunOptions(parts=100_000, timeout_s=3600.0)
+        station_wall: dict[str, float] = {}
+        cycles: list[float] = []
+        with ProductionRun(folder / "world.yaml", folder / "report", options) as run:
+            run.start()
+            assert run.edge is not None
+            edge = run.edge
+            run.on_result = lambda r: cycles.append(
+                time.monotonic() - station_wall.get(r["part_id"], float("nan"))
+            )
+            marks: list[tuple[float, float]] = []  # (wall, sim) at every new status
+            seen = [0]  # edge events looked at
+            cpu0: dict = {}
+
+            def sim_time() -> float:
+                for wall, _, text in edge.events[seen[0] :]:
+                    if text.endswith("at the station"):
+                        station_wall.setdefault(text.split()[0], wall)
+                seen[0] = len(edge.events)
+                t = float(edge.sim_status.get("t_s", 0.0))
+                if not marks or t != marks[-1][1]:
+                    marks.append((time.monotonic(), t))
+                    if len(marks) == 2:  # measured from the first status that is fresh
+                        cpu0.update(run.cpu_s(), edge=time.process_time())
+                return t
+
+            uptime_before, load_before = _uptime(), os.getloadavg()
+            run.until(lambda: sim_time() >= 0.0 and len(marks) >= 2, 60.0)
+            run.until(lambda: sim_time() >= marks[1][1] + sim_s, 3600.0)
+            cpu1 = {**run.cpu_s(), "edge": time.process_time()}
+            uptime_after, load_after = _uptime(), os.getloadavg()
+            results = run.sorted_results()
+    (w0, t0), (w1, t1) = marks[1], marks[-1]
+    rate = (t1 - t0) / (w1 - w0)
+    cpu = {k: (cpu1[k] or 0.0) - (cpu0[k] or 0.0) for k in cpu1}
+    within = [r["metrics"]["within_tol_pct"] for r in results if r["metrics"]]
+    done = [c for c in cycles if np.isfinite(c)]
+    return dict(
+        sim_s=t1 - t0,
+        wall_s=w1 - w0,
+        sim_per_wall=rate,
+        cell_hour_s=3600.0 / rate,
+        cpu_s=cpu,
+        cpu_per_cell_hour_s={k: 3600.0 * v / (t1 - t0) for k, v in cpu.items()},
+        load_average=[round(load_before[0], 2), round(load_after[0], 2)],
+        uptime=[uptime_before, uptime_after],
+        doors=len(results),
+        qc_passed=sum(1 for r in results if r["qc"]["passed"]),
+        within_tol_pct=dict(
+            sim_mean=float(np.mean(within)) if within else float("nan"),
+            sim_min=float(np.min(within)) if within else float("nan"),
+            recipe=results[0]["predicted"]["within_tol_pct"] if results else float("nan"),
+        ),
+        door_cycle_wall_s=dict(
+            median=float(np.median(done)) if done else float("nan"),
+            p90=float(np.percentile(done, 90)) if done else float("nan"),
+        ),
+        door_cycle_sim_s=float(np.median([r["t_end_s"] - r["t_start_s"] for r in results]))
+        if results
+        else float("nan"),
+    )
+
+
+def run_production(out: Path | None = None, *, sim_s: float = 3600.0) -> dict:
+    console = Console()
+    with console.status(f"production through real processes: {sim_s:.0f} s of sim time ..."):
+        figures = dict(
+            machine=machine_info(),
+            production=bench_production(DEMO_WORLD, sim_s=sim_s),
+            cell_hour_limit_s=HOUR_BUDGET_S,
+        )
+    p = figures["production"]
+    m = figures["machine"]
+    console.print(
+        f"[bold]sim benchmark, production[/] {m['date']}  {m['cpu']}  {m['cores']} cores  "
+        f"python {m['python']}  numpy {m['numpy']}  BLAS threads {m['blas_threads']}"
+    )
+    t = Table(title="production through real processes (simulator, cell controller, edge)")
+    t.add_column("what")
+    t.add_column("figure", justify="right")
+    t.add_row("sim time / wall time (s)", f"{p['sim_s']:.1f} / {p['wall_s']:.1f}")
+    t.add_row("sim seconds per wall second", f"{p['sim_per_wall']:.2f}")
+    met = "met" if p["cell_hour_s"] <= HOUR_BUDGET_S else "NOT met"
+    t.add_row(f"one cell-hour vs {HOUR_BUDGET_S:.0f} s (wall)", f"{p['cell_hour_s']:.0f} s {met}")
+    for name, cpu in p["cpu_s"].items():
+        t.add_row(
+            f"CPU {name} (s; per cell-hour)", f"{cpu:.1f}; {p['cpu_per_cell_hour_s'][name]:.0f}"
+        )
+    t.add_row("load average (1 min) before / after", " / ".join(map(str, p["load_average"])))
+    c = p["door_cycle_wall_s"]
+    t.add_row(
+        f"door cycle, {p['door_cycle_sim_s']:.2f} s of sim time: wall median / p90 (s)",
+        f"{c['median']:.2f} / {c['p90']:.2f}",
+    )
+    w = p["within_tol_pct"]
+    t.add_row(
+        "doors / passed QC; within tol mean / min vs recipe (%)",
+        f"{p['doors']} / {p['qc_passed']}; {w['sim_mean']:.2f} / {w['sim_min']:.2f} vs "
+        f"{w['recipe']:.2f}",
+    )
+    console.print(t)
+    for line in p["uptime"]:
+        console.print(f"uptime: {line}")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "sim_production.json").write_text(json.dumps(figures, indent=2, default=float))
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="folder for sim.json")
     parser.add_argument("--parts", type=int, default=SLICE_PARTS, help="doors in the slice")
     parser.add_argument("--hour", action="store_true", help="run a whole simulated hour")
+    parser.add_argument(
+        "--production", action="store_true", help="production through real processes only"
+    )
+    parser.add_argument(
+        "--sim-s", type=float, default=3600.0, help="with --production: sim time to run"
+    )
     args = parser.parse_args()
-    run(args.out, parts=args.parts, hour=args.hour)
+    if args.production:
+        run_production(args.out, sim_s=args.sim_s)
+    else:
+        run(args.out, parts=args.parts, hour=args.hour)
 
 
 if __name__ == "__main__":

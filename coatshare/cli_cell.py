@@ -29,6 +29,13 @@ def run_cmd(
     recipe_dir: Annotated[
         Path | None, typer.Option(help="folder of approved recipe files; overrides the config")
     ] = None,
+    use_sim_time: Annotated[
+        bool,
+        typer.Option(
+            "--use-sim-time",
+            help="run on /clock (sim time) and grant a simulator its steps; overrides the config",
+        ),
+    ] = False,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR")] = "INFO",
 ) -> None:
     """Run the controller of one cell until Ctrl-C (gun off and program aborted on exit)."""
@@ -40,11 +47,20 @@ def run_cmd(
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    cfg = load_cell_config(config, cell_id=cell, approval_key=approval_key, recipe_dir=recipe_dir)
+    cfg = load_cell_config(
+        config,
+        cell_id=cell,
+        approval_key=approval_key,
+        recipe_dir=recipe_dir,
+        use_sim_time=True if use_sim_time else None,
+    )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    typer.echo(f"cell {cfg.cell_id} on {cfg.namespace} ({backend}); Ctrl-C to stop", err=True)
+    clock = "sim time" if cfg.use_sim_time else "host clock"
+    typer.echo(
+        f"cell {cfg.cell_id} on {cfg.namespace} ({backend}, {clock}); Ctrl-C to stop", err=True
+    )
     run_cell(cfg, backend=backend, domain_id=domain_id, stop=stop)
     typer.echo("cell controller stopped", err=True)
 

@@ -80,6 +80,14 @@ def run_cmd(
     domain_id: Annotated[int | None, typer.Option(help="DDS domain (default: random)")] = None,
     camera: Annotated[bool, typer.Option("--camera/--no-camera", help="render frames")] = True,
     timeout_s: Annotated[float | None, typer.Option(help="give up after (wall s)")] = None,
+    sim_time: Annotated[
+        bool,
+        typer.Option(
+            "--sim-time/--real-time",
+            help="controllers on sim time, the simulator in lock-step as fast as they keep up "
+            "(default); or controllers on the host clock, a cell's work in real time",
+        ),
+    ] = True,
 ) -> None:
     """Run WORLD's cells with their cell controllers for N parts each; print and write the
     per-part results (metrics table, heat maps) to REPORT."""
@@ -101,6 +109,7 @@ def run_cmd(
         domain_id=domain_id,
         camera=camera,
         timeout_s=timeout_s,
+        sim_time=sim_time,
     )
     with ProductionRun(world, report, options) as run:
         specs = ", ".join(run.expected_specs())

@@ -13,9 +13,11 @@ Topics of a cell (namespace ``/cell_<id>``), besides the contract in ``docs/robo
 |---|---|---|
 | ``joint_trajectory_controller/joint_trajectory`` | trajectory_msgs/JointTrajectory | default |
 | ``gun/trigger`` | std_msgs/Bool | ``QOS_LATCHED`` |
+| ``gun/trigger_timed`` | coatshare_interfaces/TimedTrigger | default |
 | ``program_status`` | coatshare_interfaces/ProgramStatus | ``QOS_STATUS`` |
 | ``cell_state`` | coatshare_interfaces/CellState | ``QOS_LATCHED`` |
 | ``part_result`` | coatshare_interfaces/PartResult | ``QOS_STATUS`` |
+| ``clock_grant`` | rosgraph_msgs/Clock | :data:`QOS_GRANT` (with ``use_sim_time`` only) |
 
 Deprecated topics (:data:`LEGACY_TOPICS`), served while ``legacy_topics`` is set in the
 cell configuration, for senders that have not moved to the messages above:
@@ -41,7 +43,9 @@ from robot_nodes.bus import (
     QOS_SENSOR_DATA,
     QOS_STATUS,
     Bus,
+    Durability,
     QosProfile,
+    Reliability,
     create_bus,
 )
 from robot_nodes.controller.commands import Command, code_of
@@ -65,6 +69,10 @@ INTERLOCKS = "interlocks"
 CELL_COMMAND = "cell_command"
 TRAJECTORY = "joint_trajectory_controller/joint_trajectory"
 GUN_TRIGGER = "gun/trigger"
+GUN_TRIGGER_TIMED = "gun/trigger_timed"
+"""The same switches as :data:`GUN_TRIGGER`, each stamped with the time it takes effect."""
+CLOCK_GRANT = "clock_grant"
+"""With ``use_sim_time``: how far a simulator may step (``rosgraph_msgs/Clock``)."""
 PROGRAM_STATUS = "program_status"
 CELL_STATE = "cell_state"
 PART_RESULT = "part_result"
@@ -86,6 +94,9 @@ LEGACY_TOPICS: tuple[str, ...] = (
 )
 """The std_msgs stopgaps of the first controller, served while ``legacy_topics`` is set."""
 
+QOS_GRANT = QosProfile(Reliability.RELIABLE, Durability.VOLATILE, 1)
+"""``clock_grant``: only the latest value counts, and it must arrive."""
+
 TOPICS: dict[str, tuple[str, QosProfile]] = {
     SPRAY_PROGRAM: ("coatshare_interfaces/msg/SprayProgram", QOS_LATCHED),
     JOINT_STATES: ("sensor_msgs/msg/JointState", QOS_SENSOR_DATA),
@@ -93,6 +104,8 @@ TOPICS: dict[str, tuple[str, QosProfile]] = {
     CELL_COMMAND: ("coatshare_interfaces/msg/CellCommand", QOS_DEFAULT),
     TRAJECTORY: ("trajectory_msgs/msg/JointTrajectory", QOS_DEFAULT),
     GUN_TRIGGER: ("std_msgs/msg/Bool", QOS_LATCHED),
+    GUN_TRIGGER_TIMED: ("coatshare_interfaces/msg/TimedTrigger", QOS_DEFAULT),
+    CLOCK_GRANT: ("rosgraph_msgs/msg/Clock", QOS_GRANT),
     PROGRAM_STATUS: ("coatshare_interfaces/msg/ProgramStatus", QOS_STATUS),
     CELL_STATE: ("coatshare_interfaces/msg/CellState", QOS_LATCHED),
     PART_RESULT: ("coatshare_interfaces/msg/PartResult", QOS_STATUS),
@@ -138,7 +151,7 @@ _MODE_OF_CODE = {code: mode for mode, code in CELL_STATE_CODES.items()}
 def trajectory_msg(
     message_type: MessageTypeFn, leg: Leg, joint_names: Sequence[str], stamp_ns: int
 ) -> Any:
-    """``JointTrajectory`` of a leg, stamped with its start time (wall clock)."""
+    """``JointTrajectory`` of a leg, stamped with its start time (the node's clock)."""
     Point = message_type("trajectory_msgs/msg/JointTrajectoryPoint")
     Duration = "builtin_interfaces/msg/Duration"
     q, qd, qdd = leg.q_rad.tolist(), leg.qd_rad_s.tolist(), leg.qdd_rad_s2.tolist()
@@ -157,6 +170,18 @@ def trajectory_msg(
         joint_names=list(joint_names),
         points=points,
     )
+
+
+def timed_trigger_msg(message_type: MessageTypeFn, on: bool, stamp_ns: int) -> Any:
+    """``TimedTrigger``: the gun output switches to ``on`` at ``stamp_ns`` (0: at once)."""
+    return message_type("coatshare_interfaces/msg/TimedTrigger")(
+        header=header_msg(message_type, stamp_ns), on=bool(on)
+    )
+
+
+def clock_msg(message_type: MessageTypeFn, stamp_ns: int) -> Any:
+    """``rosgraph_msgs/Clock`` at ``stamp_ns``."""
+    return message_type("rosgraph_msgs/msg/Clock")(clock=time_msg(message_type, stamp_ns))
 
 
 def status_msg(message_type: MessageTypeFn, report: StatusReport, stamp_ns: int) -> Any:
@@ -307,15 +332,18 @@ class TopicTypeWatch:
 __all__ = [
     "CELL_COMMAND",
     "CELL_STATE",
+    "CLOCK_GRANT",
     "COMMAND",
     "CONTROLLER_STATE",
     "EXTRA_STD_MSGS",
     "GUN_TRIGGER",
+    "GUN_TRIGGER_TIMED",
     "INTERLOCKS",
     "JOINT_STATES",
     "LEGACY_TOPICS",
     "PART_RESULT",
     "PROGRAM_STATUS",
+    "QOS_GRANT",
     "SPRAY_PROGRAM",
     "TOPICS",
     "TRAJECTORY",
@@ -324,11 +352,13 @@ __all__ = [
     "cell_mode_of",
     "cell_registry",
     "cell_state_msg",
+    "clock_msg",
     "create_cell_bus",
     "interlock_topic",
     "interlock_values",
     "interlocks_msg",
     "part_result_msg",
     "status_msg",
+    "timed_trigger_msg",
     "trajectory_msg",
 ]

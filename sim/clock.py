@@ -1,4 +1,5 @@
-"""The simulator's fixed-step clock (what ``/clock`` publishes)."""
+"""The simulator's fixed-step clock (what ``/clock`` publishes) and its lock-step with
+controllers on sim time."""
 
 from __future__ import annotations
 
@@ -97,3 +98,64 @@ class SimClock:
                 ahead = self.due_in_s()
         self.steps += 1
         return self.now_ns
+
+
+GRANT_TIMEOUT_S = 10.0
+"""Wall seconds without a new grant after which a peer is no longer waited for."""
+
+
+class Lockstep:
+    """The clock's lock-step with controllers on sim time.
+
+    A peer (a cell controller with ``use_sim_time``) that grants is waited for: the clock
+    may take a step from a time only when every such peer has granted at least that time.
+    A peer is waited for from its first grant on, and given up when its grant has not moved
+    for ``timeout_s`` of wall time while the clock waits for it (a controller that died);
+    a later grant takes it back.
+
+    Parameters
+    ----------
+    timeout_s : float
+    wall : callable
+        Monotonic wall clock (injectable for tests).
+    """
+
+    def __init__(
+        self, timeout_s: float = GRANT_TIMEOUT_S, *, wall: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.timeout_s = float(timeout_s)
+        self._wall = wall
+        self._grants: dict[str, tuple[int, float]] = {}  # peer -> (grant ns, wall of change)
+
+    def grant(self, peer: str, until_ns: int) -> bool:
+        """``peer`` lets the clock step from times up to ``until_ns``; True for a new peer."""
+        known = self._grants.get(peer)
+        if known is None or known[0] != until_ns:
+            self._grants[peer] = (int(until_ns), self._wall())
+        return known is None
+
+    def synced(self, peer: str) -> bool:
+        """Whether ``peer`` is waited for."""
+        return peer in self._grants
+
+    @property
+    def active(self) -> bool:
+        """Some peer is waited for."""
+        return bool(self._grants)
+
+    def allows(self, now_ns: int) -> bool:
+        """Every peer has granted a step from ``now_ns``."""
+        return all(g >= now_ns for g, _ in self._grants.values())
+
+    def expire(self, now_ns: int) -> list[str]:
+        """Give up the peers that hold the clock at ``now_ns`` and have been silent for
+        ``timeout_s``; returns them."""
+        wall = self._wall()
+        gone = [
+            p
+            for p, (g, since) in self._grants.items()
+            if g < now_ns and wall - since > self.timeout_s
+        ]
+        for peer in gone:
+            del self._grants[peer]
+        return gone

@@ -172,13 +172,19 @@ class SimEdge:
 
         return guarded
 
-    def ready(self) -> bool:
-        """The simulator and every controller (seeing its robot) are up, topics matched."""
+    def connected(self) -> bool:
+        """The simulator and every controller are up: the simulator reports, and both take
+        what this edge sends (controllers on sim time report only once the clock runs)."""
         return (
             bool(self.sim_status)
-            and all(c.controller_state and c.mode == _MODE_AUTO for c in self.cells.values())
             and self._pub["control"].subscription_count() > 0
             and all(self._command_pub(cid) is not None for cid in self.cells)
+        )
+
+    def ready(self) -> bool:
+        """Connected, and every controller reports and sees its robot (mode AUTO)."""
+        return self.connected() and all(
+            c.controller_state and c.mode == _MODE_AUTO for c in self.cells.values()
         )
 
     def _command_pub(self, cell_id: str) -> Any:

@@ -7,7 +7,9 @@ booth's safety PLC, the belt and the camera:
 | topic | type | dir | |
 |---|---|---|---|
 | ``joint_trajectory_controller/joint_trajectory`` | JointTrajectory | in | the follower |
-| ``gun/trigger`` | std_msgs/Bool | in | the gun valve |
+| ``gun/trigger`` | std_msgs/Bool | in | the gun valve, at once |
+| ``gun/trigger_timed`` | coatshare_interfaces/TimedTrigger | in | the gun valve, at the stamp |
+| ``clock_grant`` | rosgraph_msgs/Clock | in | the cell controller lets the clock run this far |
 | ``part_result`` | coatshare_interfaces/PartResult | in | the part's program ended |
 | ``station/release`` | std_msgs/String | in | the edge gives up on the part at the station |
 | ``joint_states`` | sensor_msgs/JointState | out | every step (250 Hz at 4 ms) |
@@ -25,15 +27,27 @@ commands, :func:`sim.faults.parse_fault_command`), ``/sim/control`` (in: ``pause
 
 **Time.** Messages that arrive between two steps act at the next step; paced, a trigger
 acts at the sim time of its arrival (the clock's wall anchor maps it), so a late step does
-not shift the paint. Trajectory stamps are read as wall-clock times when they are nearer the
-wall clock than the sim clock (the cell controller stamps legs with the wall clock) and
-mapped the same way, as sim times otherwise.
+not shift the paint. Stamps (trajectories, timed triggers) are read as wall-clock times when
+they are nearer the wall clock than the sim clock (a cell controller on the host clock) and
+mapped the same way, as sim times otherwise (a controller on sim time).
+
+**Lock-step.** A cell whose controller publishes ``clock_grant`` (a controller with
+``use_sim_time``) is waited for: the node steps from a time only once every such cell has
+granted it, so it runs as fast as the controllers keep up, and a controller's timed
+commands reach it before they take effect (see :mod:`robot_nodes.node_time`). While
+waiting it repeats ``/clock``; a controller silent for ``GRANT_TIMEOUT_S`` of wall time is
+no longer waited for. Such a cell's gun follows ``gun/trigger_timed`` (the plain trigger is
+ignored once the timed one is heard). And sim time stands while a part that has arrived at
+its station waits for the cell's first trajectory (at most ``HOLD_TIMEOUT_S`` of wall
+time): the edge's dispatch and the controller's planning take no sim time, so a cycle, and
+faults tied to its start, do not depend on how fast the processes are.
 
 **Pacing.** ``real_time_factor`` None runs as fast as possible; a factor paces every step
 (``pace="always"``) or only while some cell has a part at the station or its robot moving
 (``pace="cycles"``), which is how a cell controller on the wall clock drives the simulator
-without waiting for belts. An idle robot's joint states go out at most every 4 ms of wall
-time while unpaced.
+without waiting for belts. Unpaced, an idle robot's joint states go out every 4 ms of
+wall time or 0.1 s of sim time, whichever comes first (every step while it moves or has a
+trajectory), and the interlocks on every change and every 0.1 s of wall or sim time.
 
 Run it with ``python -m sim.node WORLD.yaml --domain-id N`` (``coatshare sim run`` starts
 it with the cell controllers).
@@ -55,11 +69,19 @@ from typing import Any
 import numpy as np
 
 from recipes.errors import CoatshareError, InvalidInputError
-from robot_nodes.bus import QOS_CLOCK, QOS_DEFAULT, QOS_LATCHED, Bus
+from robot_nodes.bus import (
+    QOS_CLOCK,
+    QOS_DEFAULT,
+    QOS_LATCHED,
+    Bus,
+    Durability,
+    QosProfile,
+    Reliability,
+)
 from robot_nodes.cell_bus import create_cell_bus
 from sim._cdr import ClockPublisher, ImagePublisher, JointStatePublisher
 from sim.cell import CameraEvent, PartCycle, SimCell, StationEvent, StepOutput
-from sim.clock import SimClock
+from sim.clock import GRANT_TIMEOUT_S, Lockstep, SimClock
 from sim.faults import FaultInjector, FaultState, parse_fault_command
 from sim.results import PartOutcome, RecipeBook, cycle_result
 from sim.topics import (
@@ -90,11 +112,25 @@ NODE_NAME = "simulator"
 UNPACED_SPIN_STEPS = 5
 """Running as fast as possible, incoming messages are taken every this many steps (20 ms
 of sim time at 4 ms): their arrival in sim time is arbitrary then anyway."""
-_INTERLOCK_PERIOD_S = 0.1
-_IDLE_JOINT_STATES_S = 0.004
+HOLD_TIMEOUT_S = 10.0
+"""Wall seconds a part at a station holds sim time while its cell prepares the first move."""
+_INTERLOCK_PERIOD_S = 0.1  # wall and sim
+_IDLE_JOINT_STATES_S = 0.004  # wall
+_IDLE_JOINT_STATES_SIM_S = 0.1
+_CLOCK_REPEAT_S = 0.005  # wall, while waiting for a grant
 _STATUS_PERIOD_S = 1.0
 _STRING = "std_msgs/msg/String"
 _BOOL = "std_msgs/msg/Bool"
+_NS = 1_000_000_000
+
+CLOCK_GRANT = Topic(
+    "clock_grant",
+    "rosgraph_msgs/msg/Clock",
+    QosProfile(Reliability.RELIABLE, Durability.VOLATILE, 1),
+)
+"""From a cell controller on sim time: the node may step from times up to this one."""
+GUN_TRIGGER_TIMED = Topic("gun/trigger_timed", "coatshare_interfaces/msg/TimedTrigger", QOS_DEFAULT)
+"""From a cell controller: the gun switches at the stamp."""
 
 
 def program_of(msg: Any) -> dict:
@@ -139,8 +175,12 @@ class _CellIO:
         self.last_interlocks: dict[str, bool] | None = None
         self.last_state: FaultState | None = None
         self.last_interlock_wall = 0.0
+        self.last_interlock_ns = 0
         self.last_js_wall = 0.0
+        self.last_js_ns = 0
         self.fk_robot = None  # a second PyBullet client for work in the deposition thread
+        self.timed_trigger: Any = None  # subscription to the controller's timed triggers
+        self.hold: tuple[float, int, int] | None = None  # (wall, trajectories, from step)
 
 
 class SimNode:
@@ -196,6 +236,7 @@ class SimNode:
         self.stopped = False
         self.faults = FaultInjector(world.doc.faults)
         self.clock = SimClock(world.doc.clock.step_s, sleep=self._sleep_spinning)
+        self.lockstep = Lockstep()
         self.cells = {
             c.id: SimCell(c, world.doc.seed, max_parts=max_parts, camera=camera)
             for c in world.cells
@@ -209,6 +250,7 @@ class SimNode:
         self._pending: list[tuple[_CellIO, Future[PartOutcome]]] = []
         self._executor: ThreadPoolExecutor | None = None
         self._in_tick = False
+        self._clock_wall = 0.0
         self._last_status_wall = 0.0
         self._last_status = ""
         mt = bus.message_type
@@ -251,8 +293,8 @@ class SimNode:
     def _subscribe_cell(self, io: _CellIO) -> None:
         cell, bus = io.cell, self.bus
 
-        def sub(topic: Topic, callback: Callable[[Any], None]) -> None:
-            bus.create_subscription(
+        def sub(topic: Topic, callback: Callable[[Any], None]) -> Any:
+            return bus.create_subscription(
                 bus.message_type(topic.type),
                 cell_topic(cell.id, topic.name),
                 self._guard(callback),
@@ -260,9 +302,12 @@ class SimNode:
             )
 
         sub(TRAJECTORY, lambda m: self._on_trajectory(cell, m))
-        sub(GUN_TRIGGER, lambda m: self._on_trigger(cell, bool(m.data)))
+        sub(GUN_TRIGGER, lambda m: self._on_trigger(io, bool(m.data)))
+        if has_type(bus, GUN_TRIGGER_TIMED.type):
+            io.timed_trigger = sub(GUN_TRIGGER_TIMED, lambda m: self._on_timed_trigger(io, m))
         sub(PART_RESULT, lambda m: self._finish(io, str(m.part_id), program_of(m)))
         sub(STATION_RELEASE, lambda m: self._on_release(io, str(m.data)))
+        sub(CLOCK_GRANT, lambda m: self._on_grant(io, m))
 
     @staticmethod
     def _guard(fn: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -285,13 +330,28 @@ class SimNode:
     # -- inputs ------------------------------------------------------------------------------
     def _on_trajectory(self, cell: SimCell, msg: Any) -> None:
         now_s = self.input_time_s
-        stamp_ns = int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
-        wall_ns = time.time_ns()
+        stamp_ns = _stamp_ns(msg.header.stamp)
         clock_ns = round(now_s * 1e9)  # a sim-time stamp
-        if stamp_ns and abs(stamp_ns - wall_ns) < abs(stamp_ns - clock_ns):
-            start_s = self._wall_to_sim_s(stamp_ns, wall_ns, now_s)
+        if stamp_ns:
+            start_s = self._stamp_to_sim_s(stamp_ns, now_s)
             clock_ns = stamp_ns - round((start_s - now_s) * 1e9)
+            if start_s < self.clock.now_s:
+                log.warning(
+                    "cell %s: trajectory due at t = %.3f s arrived at t = %.3f s",
+                    cell.id,
+                    start_s,
+                    self.clock.now_s,
+                )
         cell.on_trajectory(msg, now_s, clock_ns)
+
+    def _stamp_to_sim_s(self, stamp_ns: int, now_s: float) -> float:
+        """Sim time of a stamp: a wall-clock time (nearer the wall clock than the sim clock,
+        from a controller on the host clock) mapped through :meth:`_wall_to_sim_s`, else a
+        sim time."""
+        wall_ns = time.time_ns()
+        if abs(stamp_ns - wall_ns) < abs(stamp_ns - round(now_s * 1e9)):
+            return self._wall_to_sim_s(stamp_ns, wall_ns, now_s)
+        return stamp_ns / _NS
 
     def _wall_to_sim_s(self, stamp_ns: int, wall_ns: int, now_s: float) -> float:
         """Sim time of a wall-clock instant. Paced, through the clock's anchor (exact even
@@ -300,12 +360,27 @@ class SimNode:
         mapped = self.clock.sim_time_at(mono)
         return now_s + (stamp_ns - wall_ns) * 1e-9 if mapped is None else mapped
 
-    def _on_trigger(self, cell: SimCell, on: bool) -> None:
+    def _on_trigger(self, io: _CellIO, on: bool) -> None:
         """The valve switches when the command arrived (paced: the sim time of its arrival,
-        so a late step does not delay it); unpaced, at the next step."""
+        so a late step does not delay it); unpaced, at the next step. Ignored while the
+        cell has a publisher of timed triggers (the controller sends every switch both
+        ways, and the plain one may come first)."""
+        if io.timed_trigger is not None and io.timed_trigger.publisher_count() > 0:
+            return
         now_s = self.input_time_s
         mapped = self.clock.sim_time_at(time.monotonic())
-        cell.on_trigger(on, now_s if mapped is None else max(mapped, self.clock.now_s))
+        io.cell.on_trigger(on, now_s if mapped is None else max(mapped, self.clock.now_s))
+
+    def _on_timed_trigger(self, io: _CellIO, msg: Any) -> None:
+        """The valve switches at the command's stamp (zero, or past: at the next step)."""
+        now_s = self.input_time_s
+        stamp_ns = _stamp_ns(msg.header.stamp)
+        at_s = self._stamp_to_sim_s(stamp_ns, now_s) if stamp_ns else now_s
+        io.cell.on_trigger(bool(msg.on), at_s)
+
+    def _on_grant(self, io: _CellIO, msg: Any) -> None:
+        if self.lockstep.grant(io.cell.id, _stamp_ns(msg.clock)):
+            log.info("cell %s: its controller runs on sim time: lock-step", io.cell.id)
 
     def _on_release(self, io: _CellIO, text: str) -> None:
         try:
@@ -345,6 +420,50 @@ class SimNode:
         self._publish_status(force=True)
 
     # -- the loop ----------------------------------------------------------------------------
+    def granted(self) -> bool:
+        """Every controller in lock-step lets the node step from the current time."""
+        return self.lockstep.allows(self.clock.now_ns)
+
+    def _await_grants(self) -> None:
+        """Spin until a grant arrives (or briefly), repeating ``/clock`` (best effort: a
+        lost one must not stall the lock-step); give up on controllers that fell silent."""
+        self.bus.spin_once(_CLOCK_REPEAT_S)
+        now_ns = self.clock.now_ns
+        for cell_id in self.lockstep.expire(now_ns):
+            log.warning(
+                "cell %s: no grant for %.0f s at t = %.3f s: no longer waiting for it",
+                cell_id,
+                GRANT_TIMEOUT_S,
+                now_ns / _NS,
+            )
+        if not self.granted() and time.monotonic() - self._clock_wall >= _CLOCK_REPEAT_S:
+            self._publish_clock()
+        self._poll_outcomes()
+        self._publish_status()
+
+    def holding(self) -> bool:
+        """A part at a station waits for its cell's first trajectory (sim time stands)."""
+        wall = time.monotonic()
+        held = False
+        for io in self._io.values():
+            if io.hold is None:
+                continue
+            since, received, from_step = io.hold
+            if io.cell.cycle is None or io.cell.follower.received > received:
+                io.hold = None
+            elif self.clock.steps < from_step:
+                continue
+            elif wall - since > HOLD_TIMEOUT_S:
+                log.warning(
+                    "cell %s: no trajectory %.0f s after the part arrived: time runs on",
+                    io.cell.id,
+                    HOLD_TIMEOUT_S,
+                )
+                io.hold = None
+            else:
+                held = True
+        return held
+
     def step(self) -> None:
         """One clock step of every cell, then the clock ticks (pacing, if any, spins the bus
         while it waits; unpaced, the bus is looked at every ``UNPACED_SPIN_STEPS`` steps)."""
@@ -365,7 +484,7 @@ class SimNode:
             self.clock.tick()
         finally:
             self._in_tick = False
-        self._clock_pub.publish(self.clock.now_ns)
+        self._publish_clock()
         self._publish_status()
 
     def _pace(self) -> None:
@@ -393,8 +512,11 @@ class SimNode:
             if finished and self.exit_when_done:
                 self._publish_status(force=True)
                 return
-            if self.paused or finished:
+            if self.paused or finished or self.holding():
                 self._idle_spin()
+                continue
+            if not self.granted():
+                self._await_grants()
                 continue
             self.step()
 
@@ -404,10 +526,11 @@ class SimNode:
         return all(c.done for c in self.cells.values()) and not self._pending
 
     def _idle_spin(self) -> None:
-        """Paused: sim time stands; joint states and interlocks keep going (wall clock)."""
+        """Paused or holding: sim time stands; joint states and interlocks keep going (wall
+        clock)."""
         self.bus.spin_once(_IDLE_JOINT_STATES_S)
         now = self.clock.now_s
-        self._clock_pub.publish(self.clock.now_ns)
+        self._publish_clock()
         for io in self._io.values():
             self._publish_joint_state(io, io.cell.follower.q, np.zeros(len(io.names)))
             self._publish_interlocks(io, self.faults.state(io.cell.id, now))
@@ -420,23 +543,34 @@ class SimNode:
         Time = self._types["builtin_interfaces/msg/Time"]
         return Time(sec=ns // 10**9, nanosec=ns % 10**9)
 
+    def _publish_clock(self) -> None:
+        self._clock_wall = time.monotonic()
+        self._clock_pub.publish(self.clock.now_ns)
+
     def _publish_joint_state(self, io: _CellIO, q: np.ndarray, qd: np.ndarray) -> None:
         io.last_js_wall = time.monotonic()
+        io.last_js_ns = self.clock.now_ns
         io.joint_states.publish(self.clock.now_ns, q, qd)
 
     def _publish_step(self, io: _CellIO, out: StepOutput) -> None:
         paced = self.clock.real_time_factor is not None
-        if out.moving or paced or time.monotonic() - io.last_js_wall >= _IDLE_JOINT_STATES_S:
+        if (
+            out.moving
+            or paced
+            or io.cell.follower.active
+            or time.monotonic() - io.last_js_wall >= _IDLE_JOINT_STATES_S
+            or (self.clock.now_ns - io.last_js_ns) / _NS >= _IDLE_JOINT_STATES_SIM_S
+        ):
             self._publish_joint_state(io, out.q_rad, out.qd_rad_s)
         self._publish_interlocks(io, out.state)
 
     def _publish_interlocks(self, io: _CellIO, state: FaultState, *, force: bool = False) -> None:
         now = time.monotonic()
-        if (
-            not force
-            and state is io.last_state
-            and now - io.last_interlock_wall < _INTERLOCK_PERIOD_S
-        ):
+        due = (
+            now - io.last_interlock_wall >= _INTERLOCK_PERIOD_S
+            or (self.clock.now_ns - io.last_interlock_ns) / _NS >= _INTERLOCK_PERIOD_S
+        )
+        if not force and state is io.last_state and not due:
             return  # the same (cached) fault state as last step: nothing changed
         io.last_state = state
         values = {
@@ -446,7 +580,7 @@ class SimNode:
             "booth_airflow_ok": True,
         }
         changed = values != io.last_interlocks
-        if not (force or changed or now - io.last_interlock_wall >= _INTERLOCK_PERIOD_S):
+        if not (force or changed or due):
             return
         Bool = self._types[_BOOL]
         for name, pub in io.interlocks.items():
@@ -462,6 +596,7 @@ class SimNode:
             )
         io.last_interlocks = values
         io.last_interlock_wall = now
+        io.last_interlock_ns = self.clock.now_ns
 
     def _publish_json(self, pub: Any, data: dict) -> None:
         pub.publish(self._types[_STRING](data=json.dumps(data)))
@@ -472,6 +607,8 @@ class SimNode:
         if isinstance(event, CameraEvent):
             self._publish_frame(io, event)
         elif isinstance(event, StationEvent):
+            if self.lockstep.synced(io.cell.id):  # from the cycle's first logged step on
+                io.hold = (time.monotonic(), io.cell.follower.received, self.clock.steps + 2)
             cycle = event.cycle
             fed = cycle.fed
             self._publish_json(
@@ -692,7 +829,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def _stamp_ns(stamp: Any) -> int:
+    return int(stamp.sec) * _NS + int(stamp.nanosec)
+
+
 __all__ = [
+    "CLOCK_GRANT",
+    "GUN_TRIGGER_TIMED",
+    "HOLD_TIMEOUT_S",
     "NODE_NAME",
     "PartCycle",
     "SimNode",

@@ -6,12 +6,12 @@
    ``setup/approval.pub``, ``setup/cell_<id>.yaml`` (:func:`sim.cell_setup.cell_config`:
    station pose from the world, the world's gun latencies, approval key and recipe
    folder), ``setup/recipes/``;
-2. **start**: the simulator (``python -m sim.node``, started paused) and ``coatshare cell run``
-   per cell, on one DDS domain (``CYCLONEDDS_URI`` from the environment, else loopback);
-   while they come up, a recipe is planned for every part type the feeds will bring (the
-   spray core's planner, the finish and gun given), approved and signed into
-   ``setup/recipes/``; when every controller is up and sees its robot, the simulator is
-   unpaused;
+2. **start**: the simulator (``python -m sim.node``, started paused) and ``coatshare cell run
+   --use-sim-time`` per cell, on one DDS domain (``CYCLONEDDS_URI`` from the environment,
+   else loopback); while they come up, a recipe is planned for every part type the feeds
+   will bring (the spray core's planner, the finish and gun given), approved and signed into
+   ``setup/recipes/``; when every process is up the simulator is unpaused, and once every
+   controller sees its robot the edge starts dispatching;
 3. **run**: this process plays the edge (:class:`sim.edge.SimEdge`): when a part arrives at
    a station it sends the recipe's ``SprayProgram`` (base frame, placed at the part's pose:
    the ground truth, as a perfect vision system would locate it, or the nominal station
@@ -20,9 +20,11 @@
    has done ``parts``;
 4. **report**: :func:`sim.report.write_report`.
 
-Between parts the simulator runs as fast as it can; while a cell works it runs in real
-time (real-time factor 1), since the cell controllers run on the wall clock: a robot
-faster or slower than commanded would trip their tracking and lag supervision.
+**Time.** The cell controllers run on sim time (``use_sim_time``) and the simulator steps
+in lock-step with them, as fast as they keep up, a part's cycle as well as the belts
+(:mod:`sim.node`, :mod:`robot_nodes.node_time`). With ``RunOptions(sim_time=False)`` the
+controllers run on the host clock instead, and the simulator in real time (real-time
+factor 1) while a cell works, as fast as it can while only belts move.
 Children's output goes to ``DIR/logs``.
 """
 
@@ -70,6 +72,8 @@ class RunOptions:
     domain_id : DDS domain (random in 101..200 when None).
     camera : render camera frames.
     timeout_s : give up after this long (wall); None: 120 s per part and cell + 60 s.
+    sim_time : the controllers on sim time, the simulator in lock-step with them (else the
+        controllers on the host clock, the simulator in real time while a cell works).
     """
 
     parts: int
@@ -80,6 +84,7 @@ class RunOptions:
     domain_id: int | None = None
     camera: bool = True
     timeout_s: float | None = None
+    sim_time: bool = True
 
     def __post_init__(self) -> None:
         if self.parts < 1:
@@ -109,6 +114,15 @@ class _Child:
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+    def cpu_s(self) -> float | None:
+        """CPU time (user + system) the process has used so far; None when unknown (not
+        Linux, or the process has been reaped)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> int:
         if self.proc.poll() is None:
@@ -246,7 +260,8 @@ class ProductionRun:
 
     def start(self, *, ready_timeout_s: float = 90.0) -> None:
         """Start the simulator (paused) and the controllers, plan the recipes while they
-        come up (unless :meth:`prepare` did), unpause once all are ready."""
+        come up (unless :meth:`prepare` did), unpause once all are up and dispatch once
+        every controller sees its robot (on sim time, that needs the clock running)."""
         self._write_setup()
         env, config_xml = self._env()
         logs = self.report_dir / "logs"
@@ -257,8 +272,10 @@ class ProductionRun:
             "--recipe-dir", str(self.setup_dir / "recipes"),
             "--parts", str(o.parts),
             "--out", str(self.report_dir / "parts"),
-            "--real-time-factor", "1", "--pace", "cycles", "--paused",
+            "--paused",
         ]  # fmt: skip
+        if not o.sim_time:
+            sim_args += ["--real-time-factor", "1", "--pace", "cycles"]
         if not o.camera:
             sim_args.append("--no-camera")
         self._children.append(_Child("simulator", sim_args, logs / "sim.log", env))
@@ -268,6 +285,8 @@ class ProductionRun:
                 "--config", str(self.setup_dir / f"cell_{cell.id}.yaml"),
                 "--domain-id", str(self.domain_id),
             ]  # fmt: skip
+            if o.sim_time:
+                args.append("--use-sim-time")
             self._children.append(
                 _Child(f"cell {cell.id}", args, logs / f"cell_{cell.id}.log", env)
             )
@@ -285,16 +304,29 @@ class ProductionRun:
         edge.on_result = self._on_result
         self.edge = edge
         self._plan()
-        if not self.until(edge.ready, ready_timeout_s):
-            raise CoatshareError(
-                f"the cells did not come up within {ready_timeout_s:.0f} s: " + edge.why_not_ready()
-            )
-        edge.control("unpause")
+        deadline = time.monotonic() + ready_timeout_s
+        for ready in (edge.connected, self._unpaused, edge.ready):
+            if not self.until(ready, deadline - time.monotonic()):
+                raise CoatshareError(
+                    f"the cells did not come up within {ready_timeout_s:.0f} s: "
+                    + edge.why_not_ready()
+                )
         edge.dispatching = True
-        self._started_wall = time.monotonic()
         log.info(
             "run %s on DDS domain %d: %d cell(s) up", self.tag, self.domain_id, len(self.cells)
         )
+
+    def _unpaused(self) -> bool:
+        """Unpause the simulator (again every 0.5 s until its status says so: the first
+        command may reach it before it has matched this process)."""
+        assert self.edge is not None
+        if self.edge.sim_status.get("state") not in (None, "paused"):
+            return True
+        now = time.monotonic()
+        if self._started_wall is None or now - self._started_wall >= 0.5:
+            self.edge.control("unpause")
+            self._started_wall = now
+        return False
 
     # -- driving -------------------------------------------------------------------------------
     def spin(self, timeout_s: float = 0.02) -> None:
@@ -345,6 +377,10 @@ class ProductionRun:
     def sorted_results(self) -> list[dict]:
         return sorted(self.results, key=lambda r: (r["cell"], r["index"]))
 
+    def cpu_s(self) -> dict[str, float | None]:
+        """CPU time used so far by each child process (``simulator``, ``cell <id>``)."""
+        return {child.name: child.cpu_s() for child in self._children}
+
     def close(self) -> None:
         """Stop the simulator and the controllers (SIGINT, then kill after a timeout)."""
         if self._bus is not None:
@@ -379,6 +415,7 @@ class ProductionRun:
             gun=o.gun or "benchmark",
             edge_passes=o.edge_passes,
             placement=o.placement,
+            time_base="sim time, lock-step" if o.sim_time else "host clock, real time",
             recipes={
                 s: dict(id=d.id, version=d.version, predicted=d.metrics)
                 for s, d in self.docs.items()

@@ -4,6 +4,12 @@ A bus is one ROS 2 node: it owns publishers, subscriptions and timers, and runs 
 in the thread that calls :meth:`Bus.spin_once` / :meth:`Bus.spin`, as an rclpy executor
 does. Message classes come from :meth:`Bus.message_type`, so node code never imports a
 backend's types directly.
+
+**Time.** A node's clock is the host's, or with ``use_sim_time`` the last ``/clock``
+message (``rosgraph_msgs/Clock``), as in ROS 2: :meth:`Bus.now_ns` reads it (0 until the
+first message: the clock has not started) and :meth:`Bus.create_timer` fires on it, so
+timers follow sim time. :meth:`Bus.create_wall_timer` always runs on the host's steady
+clock (rclcpp's ``create_wall_timer``), for work that must go on while sim time stands.
 """
 
 from __future__ import annotations
@@ -192,11 +198,14 @@ class Bus(Protocol):
     node_name : str
     namespace : str
         Absolute, e.g. ``"/cell_1"``.
+    use_sim_time : bool
+        The node's clock is ``/clock``.
     """
 
     backend: str
     node_name: str
     namespace: str
+    use_sim_time: bool
 
     def message_type(self, name: str) -> type:
         """Message class of this backend for ``"pkg/msg/Name"``."""
@@ -213,7 +222,13 @@ class Bus(Protocol):
         ...
 
     def create_timer(self, period_s: float, callback: Callable[[], None]) -> Timer:
-        """Create a periodic timer whose callback runs during spin."""
+        """Create a periodic timer on the node's clock (sim time with ``use_sim_time``: it
+        fires as ``/clock`` passes its times, never before the clock has started); the
+        callback runs during spin. Missed periods are skipped, never made up in a burst."""
+        ...
+
+    def create_wall_timer(self, period_s: float, callback: Callable[[], None]) -> Timer:
+        """Create a periodic timer on the host's steady clock, whatever the node's clock."""
         ...
 
     def resolve_topic(self, topic: str) -> str:
@@ -229,7 +244,8 @@ class Bus(Protocol):
         ...
 
     def now_ns(self) -> int:
-        """Node time in nanoseconds (sim time when the backend uses ``/clock``)."""
+        """Node time in nanoseconds: the host's wall clock, or with ``use_sim_time`` the
+        last ``/clock`` (0 before the first one)."""
         ...
 
     def shutdown(self) -> None:
@@ -251,9 +267,10 @@ class BusBase(ABC):
 
     backend = "base"
 
-    def __init__(self, node_name: str, namespace: str) -> None:
+    def __init__(self, node_name: str, namespace: str, *, use_sim_time: bool = False) -> None:
         self.node_name = validate_node_name(node_name)
         self.namespace = normalize_namespace(namespace)
+        self.use_sim_time = bool(use_sim_time)
         self._closed = False
 
     def resolve_topic(self, topic: str) -> str:

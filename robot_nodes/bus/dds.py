@@ -188,13 +188,31 @@ class DdsSubscription:
 
 @dataclass
 class _DdsTimer:
+    """A periodic timer on the steady clock (``steady``) or on the node's sim time."""
+
     period_ns: int
     callback: Callable[[], None]
     next_ns: int
+    steady: bool = True
     cancelled: bool = field(default=False)
 
     def cancel(self) -> None:
         self.cancelled = True
+
+    def due(self, now_ns: int) -> bool:
+        """Whether the timer fires at ``now_ns``; moves its next time past ``now_ns``.
+
+        Missed periods are skipped instead of burst; a clock that went back (a simulator
+        restarted) re-arms the timer one period from now.
+        """
+        if now_ns < self.next_ns - self.period_ns:
+            self.next_ns = now_ns + self.period_ns
+            return False
+        if now_ns < self.next_ns:
+            return False
+        missed = (now_ns - self.next_ns) // self.period_ns
+        self.next_ns += (missed + 1) * self.period_ns
+        return True
 
 
 class DdsBus(BusBase):
@@ -213,7 +231,8 @@ class DdsBus(BusBase):
     registry : MessageRegistry, optional
         Message definitions; the repository's by default.
     use_sim_time : bool
-        Subscribe to ``/clock`` and report its time from :meth:`now_ns`.
+        Subscribe to ``/clock``: :meth:`now_ns` reports its time and :meth:`create_timer`
+        timers fire on it (in the spin that takes the message, after its callbacks).
 
     Notes
     -----
@@ -233,7 +252,7 @@ class DdsBus(BusBase):
         registry: MessageRegistry | None = None,
         use_sim_time: bool = False,
     ) -> None:
-        super().__init__(node_name, namespace)
+        super().__init__(node_name, namespace, use_sim_time=use_sim_time)
         if domain_id is None and os.environ.get("ROS_DOMAIN_ID", "").strip():
             try:
                 domain_id = int(os.environ["ROS_DOMAIN_ID"])
@@ -308,29 +327,39 @@ class DdsBus(BusBase):
         return subscription
 
     def create_timer(self, period_s: float, callback: Callable[[], None]) -> _DdsTimer:
-        """Periodic timer on the monotonic clock; callbacks run during spin."""
+        """Periodic timer on the node's clock (the monotonic clock, or sim time with
+        ``use_sim_time``); callbacks run during spin."""
+        return self._add_timer(period_s, callback, steady=not self.use_sim_time)
+
+    def create_wall_timer(self, period_s: float, callback: Callable[[], None]) -> _DdsTimer:
+        """Periodic timer on the monotonic clock, whatever the node's clock."""
+        return self._add_timer(period_s, callback, steady=True)
+
+    def _add_timer(
+        self, period_s: float, callback: Callable[[], None], *, steady: bool
+    ) -> _DdsTimer:
         self._check_open()
         if period_s <= 0:
             raise InvalidInputError("period_s", f"must be positive, got {period_s}")
         period_ns = int(period_s * 1e9)
-        timer = _DdsTimer(period_ns, callback, time.monotonic_ns() + period_ns)
+        start = time.monotonic_ns() if steady else (self._sim_time_ns or 0)
+        timer = _DdsTimer(period_ns, callback, start + period_ns, steady)
         with self._lock:
             self._timers.append(timer)
         self._wake.set(True)
         return timer
 
     def _run_due_timers(self) -> int:
-        now = time.monotonic_ns()
-        ran = 0
+        steady_ns, sim_ns = time.monotonic_ns(), self._sim_time_ns
         with self._lock:
             self._timers = [t for t in self._timers if not t.cancelled]
-            due = [t for t in self._timers if t.next_ns <= now]
-        for timer in due:
-            # skip missed periods instead of bursting
-            missed = (now - timer.next_ns) // timer.period_ns
-            timer.next_ns += (missed + 1) * timer.period_ns
-            timer.callback()
-            ran += 1
+            timers = list(self._timers)
+        ran = 0
+        for timer in timers:
+            now = steady_ns if timer.steady else sim_ns
+            if now is not None and timer.due(now):
+                timer.callback()
+                ran += 1
         return ran
 
     def spin_once(self, timeout_s: float = 0.1) -> None:
@@ -339,7 +368,9 @@ class DdsBus(BusBase):
             if self._closed:
                 return
             with self._lock:
-                next_timer = min((t.next_ns for t in self._timers if not t.cancelled), default=None)
+                next_timer = min(
+                    (t.next_ns for t in self._timers if t.steady and not t.cancelled), default=None
+                )
             wait_ns = int(max(timeout_s, 0.0) * 1e9)
             if next_timer is not None:
                 wait_ns = max(0, min(wait_ns, next_timer - time.monotonic_ns()))

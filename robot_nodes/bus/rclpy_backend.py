@@ -74,7 +74,8 @@ class RclpyBus(BusBase):
     domain_id : int, optional
         ROS domain; ``ROS_DOMAIN_ID`` applies when None.
     use_sim_time : bool
-        Sets the node's ``use_sim_time`` parameter (``/clock`` drives :meth:`now_ns`).
+        Sets the node's ``use_sim_time`` parameter: ``/clock`` drives :meth:`now_ns` and the
+        timers of :meth:`create_timer`.
     args : list of str, optional
         ROS command-line arguments (remapping, parameters).
     """
@@ -90,7 +91,7 @@ class RclpyBus(BusBase):
         use_sim_time: bool = False,
         args: list[str] | None = None,
     ) -> None:
-        super().__init__(node_name, namespace)
+        super().__init__(node_name, namespace, use_sim_time=use_sim_time)
         import rclpy
         from rclpy.context import Context
         from rclpy.executors import SingleThreadedExecutor
@@ -129,9 +130,20 @@ class RclpyBus(BusBase):
         return _RclpySubscription(subscription, self._node)
 
     def create_timer(self, period_s: float, callback: Callable[[], None]) -> Any:
+        """A timer on the node's clock (ROS time: sim time under ``use_sim_time``)."""
         if period_s <= 0:
             raise InvalidInputError("period_s", f"must be positive, got {period_s}")
         return self._node.create_timer(period_s, callback)
+
+    def create_wall_timer(self, period_s: float, callback: Callable[[], None]) -> Any:
+        """A timer on the steady clock, whatever ``use_sim_time`` says."""
+        from rclpy.clock import Clock, ClockType
+
+        if period_s <= 0:
+            raise InvalidInputError("period_s", f"must be positive, got {period_s}")
+        return self._node.create_timer(
+            period_s, callback, clock=Clock(clock_type=ClockType.STEADY_TIME)
+        )
 
     def spin_once(self, timeout_s: float = 0.1) -> None:
         if not self._closed:

@@ -13,9 +13,10 @@ Modules (one idea each):
     workspace, then planning in the worker thread.
 ``legs`` / ``planning``
     Joint trajectories: approach, program, controlled stop, resume with back-up.
-``execution`` / ``monitor`` / ``trigger`` / ``gun``
-    The running leg and how it is stopped; execution monitoring from joint states; gun
-    switching with latency compensation; the trigger output and stall watch.
+``execution`` / ``monitor`` / ``tcp`` / ``trigger`` / ``gun``
+    The running leg and how it is stopped; execution monitoring from joint states (with
+    the TCP position of one joint vector); gun switching with latency compensation; the
+    trigger output and stall watch.
 ``interlocks``
     E-stop, door, paint pressure and airflow signals.
 ``reports`` / ``run_record``
@@ -53,6 +54,7 @@ from robot_nodes.controller.reports import (
     PartReport,
     ProgramState,
     StatusReport,
+    TimedGunOutput,
 )
 from robot_nodes.controller.state_machine import (
     TRANSITIONS,
@@ -93,6 +95,7 @@ __all__ = [
     "Progress",
     "RecipeStore",
     "StatusReport",
+    "TimedGunOutput",
     "TriggerScheduler",
     "command_from_code",
     "compile_plan",

@@ -2,9 +2,10 @@
 
 :class:`CellController` receives what the node hears (programs, joint states, interlock
 signals, operator commands) and a periodic :meth:`~CellController.tick`, always with the
-time on a monotonic clock, and acts through a :class:`~robot_nodes.controller.reports.CellOutputs`
-port. It owns the state machine (IDLE, LOADED, RUNNING, PAUSED, FAULT, ESTOP) and applies
-the safety rules before anything else on every input:
+time on the node's clock (monotonic, or sim time; never going back), and acts through a
+:class:`~robot_nodes.controller.reports.CellOutputs` port. It owns the state machine (IDLE,
+LOADED, RUNNING, PAUSED, FAULT, ESTOP) and applies the safety rules before anything else on
+every input:
 
 * the gun is commanded on only while RUNNING, on a spray stroke of the program, with every
   interlock fresh and safe and no stop in progress;
@@ -53,6 +54,7 @@ from robot_nodes.controller.reports import (
     DriverMode,
     ProgramState,
     StatusReport,
+    TimedGunOutput,
 )
 from robot_nodes.controller.run_record import RunRecord
 from robot_nodes.controller.state_machine import (
@@ -85,6 +87,7 @@ class CellController:
     config : CellConfig
     robot : RobotModel
     outputs : CellOutputs
+        A :class:`TimedGunOutput` as well gets every gun switch with its scheduled time.
     verifier : ApprovalVerifier or None
         The cell's approval key; None refuses every program.
     recipes : RecipeStore
@@ -124,7 +127,8 @@ class CellController:
         self.interlocks = Interlocks(config.interlocks)
         self.sm = CellStateMachine(self._on_transition)
         self.runner = LegRunner(robot.chain, config, outputs)
-        self.gun = GunOutput(config.gun, outputs.set_gun)
+        self._timed_gun = isinstance(outputs, TimedGunOutput)
+        self.gun = GunOutput(config.gun, self._switch_gun)
         self._stall = StallWatch(
             config.execution.stall_speed_fraction, config.execution.stall_time_s
         )
@@ -198,10 +202,21 @@ class CellController:
             self._poll_pending(now_s)
 
     def on_joint_state(
-        self, names: Sequence[str], positions: Sequence[float], now_s: float
+        self,
+        names: Sequence[str],
+        positions: Sequence[float],
+        now_s: float,
+        *,
+        measured_s: float | None = None,
     ) -> None:
-        """A ``JointState`` arrived (names and positions as in the message)."""
+        """A ``JointState`` arrived (names and positions as in the message).
+
+        ``measured_s`` is when the positions were measured, on the controller's clock (the
+        message's stamp, when the node runs on sim time like its driver); None: ``now_s``.
+        The execution monitor, the run's spray accounting and the driver watchdog use it.
+        """
         self._now_s = now_s
+        t_meas = now_s if measured_s is None else float(measured_s)
         joints = self.robot.joint_names
         index = {name: i for i, name in enumerate(names)}
         missing = [j for j in joints if j not in index]
@@ -215,12 +230,12 @@ class CellController:
                 self._fault(FaultCode.JOINT_STATES_INVALID, f"joint_states {why}", now_s)
             return
         self.q_meas = q
-        self._last_js_s = now_s
+        self._last_js_s = t_meas
         monitor = self.runner.monitor
         if monitor is not None:
-            progress = monitor.update(now_s, q)
+            progress = monitor.update(t_meas, q)
             if self._run is not None:
-                self._run.account(progress, self.gun.paint_flowing(now_s), now_s)
+                self._run.account(progress, self.gun.paint_flowing(t_meas), t_meas)
         self._supervise(now_s)
 
     def on_interlocks(self, values: Mapping[str, bool], now_s: float) -> None:
@@ -280,6 +295,12 @@ class CellController:
         ):
             self._status(self._run.running_status(paused=False))
         self._publish_cell(now_s, force=now_s - self._last_cell_s >= exe.cell_state_period_s)
+
+    def poll_planning(self, now_s: float) -> None:
+        """Load a program whose planning has finished (and start it when it may start):
+        what :meth:`tick` does first, for a node whose ticks wait for sim time."""
+        self._now_s = now_s
+        self._poll_pending(now_s)
 
     def fail(self, code: FaultCode, text: str, now_s: float) -> None:
         """Stop for a fault found outside the controller (e.g. a failing callback)."""
@@ -457,8 +478,14 @@ class CellController:
         self.runner.send(new_leg, now_s, schedule_gun=True)
         self._status(run.running_status(paused=False))
 
-    def _set_gun(self, on: bool, now_s: float) -> None:
-        if not self.gun.set(on, now_s):
+    def _switch_gun(self, on: bool, at_s: float) -> None:
+        if self._timed_gun:
+            self.out.set_gun_at(on, at_s)  # type: ignore[attr-defined]
+        else:
+            self.out.set_gun(on)
+
+    def _set_gun(self, on: bool, now_s: float, at_s: float | None = None) -> None:
+        if not self.gun.set(on, now_s, at_s):
             return
         if not on:
             self._stall.reset()
@@ -503,9 +530,10 @@ class CellController:
     def _run_gun_schedule(self, now_s: float, monitor: ExecutionMonitor) -> None:
         sched = self.runner.trigger
         if sched is not None:
-            due = sched.due(monitor.elapsed(now_s), monitor.lag_estimate_s)
+            due = sched.due_at(monitor.elapsed(now_s), monitor.lag_estimate_s)
             if due:
-                self._set_gun(due[-1][0], now_s)
+                on, _, t_fire = due[-1]
+                self._set_gun(on, now_s, at_s=monitor.t0_s + t_fire)
         p = monitor.progress
         leg = self.runner.leg
         if not self.gun.on or p is None or self._run is None or leg is None:

@@ -93,6 +93,10 @@ class GunConfig(_Model):
     max_lag_compensation_s: float = Field(0.2, ge=0)
 
 
+class LockstepConfig(_Model):
+    lookahead_s: float = Field(0.016, ge=0)
+
+
 class InterlockConfig(_Model):
     required: tuple[str, ...] = INTERLOCK_SIGNALS
     timeout_s: float = Field(1.0, ge=0)
@@ -121,6 +125,8 @@ class CellConfig(_Model):
     gun: GunConfig = GunConfig()
     interlocks: InterlockConfig = InterlockConfig()
     legacy_topics: bool = True
+    use_sim_time: bool = False
+    lockstep: LockstepConfig = LockstepConfig()
     approval_key: Path | None = None
     recipe_dir: Path | None = None
 
@@ -235,6 +241,7 @@ __all__ = [
     "GunConfig",
     "InterlockConfig",
     "LimitsConfig",
+    "LockstepConfig",
     "PoseConfig",
     "StationConfig",
     "WorkspaceConfig",

@@ -22,22 +22,24 @@ class GunOutput:
     config : GunConfig
         Latencies from trigger to paint.
     switch : callable
-        Called with the new state on every change (the node publishes ``gun/trigger``).
+        Called with the new state and the time it switches at on every change (the node
+        publishes ``gun/trigger`` and ``gun/trigger_timed``).
     """
 
-    def __init__(self, config: GunConfig, switch: Callable[[bool], None]) -> None:
+    def __init__(self, config: GunConfig, switch: Callable[[bool, float], None]) -> None:
         self.config = config
         self._switch = switch
         self.on = False
         self.switched_s = -1e9
 
-    def set(self, on: bool, now_s: float) -> bool:
-        """Command the trigger; returns whether the output changed."""
+    def set(self, on: bool, now_s: float, at_s: float | None = None) -> bool:
+        """Command the trigger now, switching at ``at_s`` (a scheduled time that has just
+        come, not after ``now_s``; None: now); returns whether the output changed."""
         if on == self.on:
             return False
         self.on = on
-        self.switched_s = now_s
-        self._switch(on)
+        self.switched_s = now_s if at_s is None else min(at_s, now_s)
+        self._switch(on, self.switched_s)
         return True
 
     def paint_flowing(self, now_s: float) -> bool:

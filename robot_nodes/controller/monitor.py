@@ -26,6 +26,7 @@ import numpy as np
 from robot_nodes.controller.config import ExecutionConfig
 from robot_nodes.controller.faults import FaultCode
 from robot_nodes.controller.legs import Leg
+from robot_nodes.controller.tcp import TcpPosition
 from robot_nodes.kinematics import SerialChain
 
 _LOOKAHEAD = 8  # samples past the commanded position searched
@@ -101,6 +102,7 @@ class ExecutionMonitor:
         self.leg = leg
         self.t0_s = float(t0_s)
         self.chain = chain
+        self._tcp = TcpPosition(chain)
         self.config = config
         self._k = 0
         self._last: Progress | None = None
@@ -124,7 +126,7 @@ class ExecutionMonitor:
         return now_s - self.t0_s
 
     def update(self, now_s: float, q_rad: np.ndarray) -> Progress:
-        """Take one measured joint vector (received at ``now_s``)."""
+        """Take one measured joint vector (measured, or received, at ``now_s``)."""
         leg = self.leg
         q = np.asarray(q_rad, dtype=float)
         t_rel = now_s - self.t0_s
@@ -138,7 +140,7 @@ class ExecutionMonitor:
         if k >= len(leg) - 1:
             k, frac = len(leg) - 1, 0.0
         self._k = k
-        p_meas = self.chain.fk(q)[:3, 3] * 1000.0
+        p_meas = self._tcp.mm(q)
         w_lo, w_hi = max(0, k - _TCP_WINDOW), min(len(leg), k + _TCP_WINDOW + 2)
         _, _, err = _nearest_on_polyline(leg.p_mm[w_lo:w_hi], p_meas)
         k1 = min(k + 1, len(leg) - 1)

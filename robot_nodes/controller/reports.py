@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from robot_nodes.controller.legs import Leg
 from robot_nodes.controller.state_machine import CellMode
@@ -110,6 +110,17 @@ class CellOutputs(Protocol):
     def publish_part_result(self, report: PartReport) -> None: ...
 
 
+@runtime_checkable
+class TimedGunOutput(Protocol):
+    """An output port whose trigger output can switch at a given time (a time-stamped
+    output): the controller then gives each switch its exact scheduled time, which may lie
+    up to one tick in the past, instead of :meth:`CellOutputs.set_gun` (now)."""
+
+    def set_gun_at(self, on: bool, at_s: float) -> None:
+        """Switch the gun trigger output at ``at_s`` (the controller's clock)."""
+        ...
+
+
 __all__ = [
     "CELL_STATE_CODES",
     "CellOutputs",
@@ -118,4 +129,5 @@ __all__ = [
     "PartReport",
     "ProgramState",
     "StatusReport",
+    "TimedGunOutput",
 ]

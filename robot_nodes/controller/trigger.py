@@ -60,9 +60,18 @@ class TriggerScheduler:
 
     def due(self, t_rel_s: float, lag_s: float) -> list[tuple[bool, float]]:
         """Switching points whose command time has come, as (on, s_mm), in order."""
-        out: list[tuple[bool, float]] = []
-        while self.next_index < len(self.t_s) and t_rel_s >= self.fire_time(self.next_index, lag_s):
-            out.append((bool(self.on[self.next_index]), float(self.s_mm[self.next_index])))
+        return [(on, s) for on, s, _ in self.due_at(t_rel_s, lag_s)]
+
+    def due_at(self, t_rel_s: float, lag_s: float) -> list[tuple[bool, float, float]]:
+        """Switching points whose command time has come, as (on, s_mm, leg time it came
+        at), in order: a timed output switches at that time rather than now."""
+        out: list[tuple[bool, float, float]] = []
+        while self.next_index < len(self.t_s):
+            fire = self.fire_time(self.next_index, lag_s)
+            if t_rel_s < fire:
+                break
+            i = self.next_index
+            out.append((bool(self.on[i]), float(self.s_mm[i]), fire))
             self.next_index += 1
         return out
 

@@ -260,3 +260,34 @@ def test_ros_domain_id_from_environment(monkeypatch, domain_id: int) -> None:
     monkeypatch.setenv("ROS_DOMAIN_ID", "x")
     with pytest.raises(InvalidInputError, match="ROS_DOMAIN_ID"):
         create_bus("dds", "envnode")
+
+
+def test_timers_run_on_sim_time_and_wall_timers_on_the_host_clock(make_bus) -> None:
+    """With use_sim_time a timer fires as /clock passes its times (never before the clock
+    has started, once per jump however far), a wall timer whatever the clock does."""
+    sim = make_bus("sim", "/")
+    node = make_bus("controller", "/cell_1", use_sim_time=True)
+    Clock = sim.message_type("rosgraph_msgs/msg/Clock")
+    Time = sim.message_type("builtin_interfaces/msg/Time")
+    pub = sim.create_publisher(Clock, "/clock", QOS_CLOCK)
+    ticks: list[int] = []
+    walls: list[float] = []
+    node.create_timer(0.002, lambda: ticks.append(node.now_ns()))
+    node.create_wall_timer(0.02, lambda: walls.append(time.monotonic()))
+    assert node.spin(until=lambda: pub.subscription_count() == 1, timeout_s=5.0)
+    node.spin(timeout_s=0.2)
+    assert ticks == [] and len(walls) >= 3  # no clock yet: sim time stands at 0
+
+    def clock(ns: int) -> None:
+        def seen() -> bool:
+            pub.publish(Clock(clock=Time(sec=ns // 10**9, nanosec=ns % 10**9)))
+            return node.now_ns() == ns
+
+        assert node.spin(until=seen, timeout_s=5.0)
+        node.spin(timeout_s=0.02)
+
+    clock(0)  # a zero clock has not started
+    assert ticks == []
+    for ns in (1_000_000_000, 1_001_000_000, 1_002_000_000, 1_002_500_000, 1_100_000_000):
+        clock(ns)
+    assert ticks == [1_000_000_000, 1_002_000_000, 1_100_000_000]

@@ -197,8 +197,9 @@ def test_types_carry_ros2_dds_names_and_defaults() -> None:
 
 
 @pytest.mark.parametrize("store", list(TYPESTORES))
-def test_interlocks_and_cell_command_bytes(store: Stores) -> None:
-    """Hand-written values of the interlock and command messages, byte for byte."""
+def test_interlocks_cell_command_and_timed_trigger_bytes(store: Stores) -> None:
+    """Hand-written values of the interlock, command and timed trigger messages, byte for
+    byte."""
     typestore = TYPESTORES[store]
     header = {"stamp": {"sec": 1_700_000_123, "nanosec": 999_999_999}, "frame_id": ""}
     cases = {
@@ -209,6 +210,10 @@ def test_interlocks_and_cell_command_bytes(store: Stores) -> None:
         "coatshare_interfaces/msg/CellCommand": {
             "header": header, "command": 4, "program_id": "job-7/part-3 ø",
         },
+        "coatshare_interfaces/msg/TimedTrigger": {
+            "header": {"stamp": {"sec": 1234, "nanosec": 560_000_000}, "frame_id": ""},
+            "on": True,
+        },
     }  # fmt: skip
     for name, value in cases.items():
         ours = to_dds(name, value).serialize()
@@ -218,6 +223,9 @@ def test_interlocks_and_cell_command_bytes(store: Stores) -> None:
     interlocks = to_dds("coatshare_interfaces/msg/Interlocks", cases[
         "coatshare_interfaces/msg/Interlocks"])  # fmt: skip
     assert len(interlocks.serialize()) == 4 + 8 + 5 + 4
+    trigger = to_dds("coatshare_interfaces/msg/TimedTrigger", cases[
+        "coatshare_interfaces/msg/TimedTrigger"])  # fmt: skip
+    assert trigger.serialize()[-1:] == b"\x01" and len(trigger.serialize()) == 4 + 8 + 5 + 1
     command = dds_types.coatshare_interfaces.msg.CellCommand
     assert (command.START, command.PAUSE, command.RESUME, command.ABORT, command.RESET) == (
         1, 2, 3, 4, 5,

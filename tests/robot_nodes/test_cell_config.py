@@ -21,6 +21,8 @@ def test_defaults_load_and_describe_the_station() -> None:
     assert (lo < hi).all()
     assert config.approval_key is None and config.recipe_dir is None
     assert config.limits.speed_tolerance == 0.02
+    assert config.use_sim_time is False and config.lockstep.lookahead_s == 0.016
+    assert load_cell_config(None, use_sim_time=True).use_sim_time  # --use-sim-time
 
 
 def test_cell_file_overlays_defaults_and_resolves_paths(tmp_path) -> None:
@@ -62,6 +64,7 @@ def test_rpy_is_urdf_convention() -> None:
         ("limits:\n  speed_deviation_policy: ignore\n", "limits.speed_deviation_policy"),
         ("unknown_key: 1\n", "unknown_key"),
         ("schema: coatshare.cell/v9\n", "schema"),
+        ("lockstep:\n  lookahead_s: -0.01\n", "lockstep.lookahead_s"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_setting(tmp_path, text: str, field: str) -> None:

@@ -26,6 +26,7 @@ PROJECT_MSGS = {
     "PartResult",
     "ProgramStatus",
     "SprayProgram",
+    "TimedTrigger",
 }
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from recipes.errors import InvalidInputError
-from sim.clock import SimClock
+from sim.clock import Lockstep, SimClock
 from sim.faults import ClearFaults, FaultInjector, parse_fault_command
 
 
@@ -110,3 +110,23 @@ def test_clock_holds_a_real_time_factor() -> None:
     assert clock.now_s == pytest.approx(2.0)
     assert wall[0] - 100.0 == pytest.approx(1.0, abs=0.003)  # 2x real time
     assert slept and all(s > 0 for s in slept)
+
+
+def test_lockstep_waits_for_every_peer_that_grants_and_gives_up_silent_ones() -> None:
+    wall = {"t": 0.0}
+    lock = Lockstep(timeout_s=10.0, wall=lambda: wall["t"])
+    assert not lock.active and lock.allows(10**12)  # nobody to wait for
+    assert lock.grant("1", 100) is True and lock.grant("1", 100) is False
+    assert lock.synced("1") and not lock.synced("2")
+    assert lock.allows(100) and not lock.allows(104)  # steps from times up to the grant
+    lock.grant("2", 200)
+    assert lock.allows(100) and not lock.allows(150)  # the slowest peer decides
+    wall["t"] = 9.0
+    lock.grant("1", 300)  # peer 1 moves on, peer 2 falls silent
+    wall["t"] = 15.0
+    assert lock.expire(150) == []  # peer 1 granted 6 s ago, peer 2 has not held the clock
+    assert lock.expire(250) == ["2"]
+    assert lock.allows(250) and not lock.synced("2")
+    wall["t"] = 30.0
+    assert lock.expire(400) == ["1"] and not lock.active
+    assert lock.grant("2", 500) is True  # back in lock-step once it grants again

@@ -1,6 +1,7 @@
 """The simulator node in this process on a private DDS domain: what it publishes per step,
 the camera and the station, live faults from the topic, the gun valve and the e-stop, the
-fast joint-state serialisation, the trajectory stamps."""
+fast joint-state serialisation, the trajectory stamps, the lock-step with a controller on
+sim time."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from robot_nodes.bus.dds import LOOPBACK_CONFIG_XML
 from robot_nodes.cell_bus import create_cell_bus
 from sim._cdr import ImagePublisher, JointStatePublisher
 from sim.cell import CollisionEvent, GunValve
-from sim.node import FAULT_TOPIC, SimNode, cell_topic
+from sim.node import CLOCK_GRANT, FAULT_TOPIC, GUN_TRIGGER_TIMED, SimNode, cell_topic
 from sim.results import RecipeBook
 from sim.world import parse_world
 
@@ -311,3 +312,80 @@ def test_fast_camera_frames_arrive_pixel_for_pixel(buses) -> None:
     assert (msg.width, msg.height, msg.step, msg.encoding) == (320, 240, 320, "mono8")
     assert msg.header.frame_id == "cell_1_camera"
     np.testing.assert_array_equal(np.frombuffer(bytes(msg.data), np.uint8).reshape(240, 320), img)
+
+
+def test_lockstep_with_a_controller_on_sim_time(buses) -> None:
+    """A cell whose controller grants is waited for; sim time stands while its part waits
+    for the first trajectory; its gun switches at the timed triggers' stamps (plus the
+    valve's latencies) on the step grid, and its plain trigger is ignored."""
+    node = SimNode(buses("simulator"), _world(), recipes=RecipeBook(), max_parts=1, camera=False)
+    ctl = buses("controller")  # plays the cell controller
+    mt = ctl.message_type
+    Clock, Time = mt("rosgraph_msgs/msg/Clock"), mt("builtin_interfaces/msg/Time")
+    Header = mt("std_msgs/msg/Header")
+
+    def pub(name: str, type_name: str, qos):
+        return ctl.create_publisher(mt(type_name), cell_topic("1", name), qos)
+
+    grants = pub(CLOCK_GRANT.name, CLOCK_GRANT.type, CLOCK_GRANT.qos)
+    timed = pub(GUN_TRIGGER_TIMED.name, GUN_TRIGGER_TIMED.type, GUN_TRIGGER_TIMED.qos)
+    plain = pub("gun/trigger", "std_msgs/msg/Bool", QOS_LATCHED)
+    trajectories = pub("joint_trajectory_controller/joint_trajectory",
+                       "trajectory_msgs/msg/JointTrajectory", QOS_DEFAULT)  # fmt: skip
+    cell = node.cells["1"]
+
+    def stamp(t_s: float):
+        ns = round(t_s * 1e9)
+        return Time(sec=ns // 10**9, nanosec=ns % 10**9)
+
+    def spin_until(done) -> None:
+        deadline = time.monotonic() + 10.0
+        while not done():
+            assert time.monotonic() < deadline
+            node.bus.spin_once(0.01)
+
+    try:
+        spin_until(
+            lambda: all(p.subscription_count() for p in (grants, timed, plain, trajectories))
+        )
+        grants.publish(Clock(clock=stamp(1.0)))
+        spin_until(lambda: node.lockstep.synced("1"))
+        node.run(until=lambda: not node.granted())
+        assert node.clock.now_ns == 1_004_000_000  # stepped from 1.0 s, no further
+        grants.publish(Clock(clock=stamp(12.0)))
+        node.run(until=lambda: cell.busy)  # the door arrives at 11.4 s
+        node.run(until=node.holding)
+        t_hold = node.clock.now_s
+        deadline = time.monotonic() + 0.3
+        node.run(until=lambda: time.monotonic() > deadline)
+        assert node.clock.now_s == t_hold  # sim time stands until the first trajectory
+        t_on, t_off = t_hold + 0.5013, t_hold + 1.2017  # off the 4 ms grid
+        for on, t in ((True, t_on), (False, t_off)):
+            timed.publish(mt(GUN_TRIGGER_TIMED.type)(header=Header(stamp=stamp(t)), on=on))
+            spin_until(lambda on=on: cell.valve.commanded is on)
+        plain.publish(mt("std_msgs/msg/Bool")(data=True))  # ignored: the cell sends timed ones
+        node.run(until=lambda: time.monotonic() > deadline + 0.5)
+        assert cell.valve.commanded is False
+        q = list(cell.follower.q)
+        Point = mt("trajectory_msgs/msg/JointTrajectoryPoint")
+        Duration = mt("builtin_interfaces/msg/Duration")
+        trajectories.publish(mt("trajectory_msgs/msg/JointTrajectory")(
+            header=Header(stamp=stamp(t_hold + 0.022)),
+            joint_names=[f"joint_{i}" for i in range(1, 7)],
+            points=[Point(positions=[q[0] + 0.3, *q[1:]], velocities=[], accelerations=[],
+                          effort=[], time_from_start=Duration(sec=2, nanosec=0))],
+        ))  # fmt: skip
+        grants.publish(Clock(clock=stamp(t_hold + 2.0)))
+        node.run(until=lambda: node.clock.now_s > t_hold + 1.9 and not node.granted())
+        log = cell.cycle.log_arrays()
+    finally:
+        node.close()
+    assert node.clock.now_s == pytest.approx(t_hold + 2.004)  # held at the last grant
+    t, gun = log["t_s"], log["gun_on"]
+    on_steps = t[gun]
+    first = np.ceil((t_on + cell.valve.on_latency_s) / 0.004 - 1e-6) * 0.004
+    after = np.ceil((t_off + cell.valve.off_latency_s) / 0.004 - 1e-6) * 0.004
+    assert on_steps[0] == pytest.approx(first) and on_steps[-1] == pytest.approx(after - 0.004)
+    assert len(on_steps) == round((after - first) / 0.004)
+    moved = t[np.flatnonzero(np.diff(log["q_rad"][:, 0]))[0] + 1]
+    assert moved == pytest.approx(t_hold + 0.024)  # the leg started at its stamp
