@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from recipes.document import RecipeDoc
 from recipes.errors import InvalidInputError
 from recipes.film import ThicknessMap
@@ -199,15 +201,21 @@ class DryRunCell:
     def execute(self, fitted: FittedProgram, arrival: Arrival) -> Execution:
         """Send the fitted recipe to the controller as an edge would, run until it reports
         the part (or refuses the program), and take the simulator's film."""
-        doc = self.recipes_by_id().get((fitted.recipe.id, int(fitted.recipe.version)))
+        return self.run_recipe(fitted.recipe, fitted.T_world_part, arrival)
+
+    def run_recipe(
+        self, recipe: RecipeDoc, T_world_part: np.ndarray, arrival: Arrival
+    ) -> Execution:
+        """:meth:`execute` for a recipe placed at ``T_world_part`` (mm)."""
+        doc = self.recipes_by_id().get((recipe.id, int(recipe.version)))
         if doc is None:
             raise InvalidInputError(
-                "program.recipe", f"{fitted.recipe.id} v{fitted.recipe.version} is not on the cell"
+                "program.recipe", f"{recipe.id} v{recipe.version} is not on the cell"
             )
         self._recover()
         self._programs += 1
         program_id = f"{arrival.part_id}-p{self._programs}"
-        T_base_part = invert(self.world_cell.T_world_base) @ fitted.T_world_part
+        T_base_part = invert(self.world_cell.T_world_base) @ T_world_part
         msg = program_message(
             self.controller_message_type,
             doc,
