@@ -60,6 +60,8 @@ def _machine() -> dict:
         "python": platform.python_version(),
         "ortools": ortools.__version__,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        # other work on the machine takes cores from the two-process search
+        "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -89,11 +91,13 @@ def run_upmsp(bench_dir: Path, time_limit_s: float, only: str | None) -> dict:
             "gap_pct": round(100.0 * (res.makespan - best) / best, 2),
             "optimal": res.optimal,
             "elapsed_s": round(res.elapsed_s, 2),
+            "load_avg_1min": round(os.getloadavg()[0], 2),
         }
         rows.append(row)
         print(
             f"  {row['instance']:22s} {row['makespan']:5d} vs {best:5d}"
-            f"  gap {row['gap_pct']:6.2f} %  {row['elapsed_s']:5.1f} s",
+            f"  gap {row['gap_pct']:6.2f} %  {row['elapsed_s']:5.1f} s"
+            f"  load {row['load_avg_1min']:.1f}",
             flush=True,
         )
     classes: dict[str, list[float]] = {}
@@ -194,7 +198,10 @@ def run_workload(time_limit_s: float, replan_limit_s: float, out: Path) -> dict:
 
 def _print_tables(report: dict) -> None:
     m = report["machine"]
-    print(f"\nmachine: {m['nproc']} cores, {m['cpu']}, {m['date']}, OR-tools {m['ortools']}")
+    print(
+        f"\nmachine: {m['nproc']} cores, {m['cpu']}, {m['date']}, OR-tools {m['ortools']}, "
+        f"load average at start {m['load_avg_at_start']}"
+    )
     if "upmsp" in report:
         up = report["upmsp"]
         print(f"\n### UPMSP-SDST, {up['time_limit_s']:g} s per instance\n")

@@ -1,10 +1,13 @@
 """Fast local search for machine loads with sequence-dependent setups (numpy, incremental).
 
-The state is one job sequence per machine. Two neighbourhoods are evaluated in full at each
-step, vectorised:
+The state is one job sequence per machine. Two neighbourhoods are evaluated in full,
+vectorised:
 
 * **insertion**: move job ``j`` to any gap of any machine (its own included),
 * **swap**: exchange two jobs, each taking the other's place (on one machine: not adjacent).
+
+A descent takes the best insertion while one improves and prices the swaps (an ``n x n``
+table, most of the work on 250 jobs) only at insertion local optima.
 
 Moves are priced by ``W * (load above target, summed over machines) + total load``. With
 the target just below the best makespan, a descent first removes the excess (which lowers
@@ -208,11 +211,18 @@ class LoadSearch:
             self._refresh(b)
 
     def descend(self, max_moves: int = 1_000_000) -> int:
-        """Steepest descent over insertion and swap moves; returns the number of moves."""
+        """Descent over insertion and swap moves; returns the number of moves.
+
+        The best insertion is taken while one improves; swaps (an ``n x n`` table, the
+        costly part) are priced only when no insertion improves.
+        """
         moves = 0
         while moves < max_moves:
             k_ins, j, b = self._best_insertion()
-            k_swp, i2, j2 = self._best_swap() if self.m > 1 else (0, 0, 0)
+            if k_ins < 0:
+                k_swp, i2, j2 = 0, 0, 0
+            else:
+                k_swp, i2, j2 = self._best_swap() if self.m > 1 else (0, 0, 0)
             if min(k_ins, k_swp) >= 0:
                 self.dirty[:] = False
                 break

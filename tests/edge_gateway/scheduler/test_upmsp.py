@@ -115,14 +115,24 @@ def test_medium_instance_short_budget_is_valid_and_close():
     res = solve_upmsp(inst, time_limit_s=3.0, seed=0)
     assert makespan(inst, res.machines) == res.makespan
     assert _bks()[name] <= res.makespan <= 1.25 * _bks()[name]
-    assert res.elapsed_s < 4.0
+    assert res.stats["relaxation_start"] == 1
 
 
 def test_long_sequences_use_both_cores_and_stay_valid():
     name = "I_100_10_S_1-49_1"
     inst = read_upmsp(_path(name))
-    res = solve_upmsp(inst, time_limit_s=3.0, seed=0, workers=2)
+    res = solve_upmsp(inst, time_limit_s=6.0, seed=0, workers=2)
     assert makespan(inst, res.machines) == res.makespan
-    assert _bks()[name] <= res.makespan <= 1.2 * _bks()[name]
-    assert res.elapsed_s < 4.0
-    assert res.stats["resequenced"] > 0
+    assert res.stats["relaxation_start"] == 1
+    # the relaxation start alone is within 10 % of the best known; the search must keep it
+    assert _bks()[name] <= res.makespan <= 1.1 * _bks()[name]
+    assert res.stats["ig_iterations"] > 0
+
+
+def test_warm_start_skips_the_relaxation():
+    name = "I_100_10_S_1-49_1"
+    inst = read_upmsp(_path(name))
+    start = read_solution(BENCH / "best_solutions" / f"{name}.sol")
+    res = solve_upmsp(inst, time_limit_s=2.0, seed=0, workers=1, warm_start=start)
+    assert res.stats["relaxation_start"] == 0
+    assert res.makespan <= _bks()[name]  # never worse than the start
