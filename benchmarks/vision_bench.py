@@ -27,7 +27,6 @@ import json
 import math
 import os
 import time
-from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -36,20 +35,21 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
 
 from benchmarks.machine import machine_info  # noqa: E402
+from benchmarks.vision_stats import (  # noqa: E402
+    GOALS,
+    pose_errors,
+    print_figures,
+    summarise,
+    timed_locate,
+)
 from edge_gateway.vision import CameraModel, Locator  # noqa: E402
 from recipes.parts.loader import load_part  # noqa: E402
-from sim.dataset import LABELS, DatasetGenerator, DatasetOptions  # noqa: E402
+from sim.dataset import DatasetGenerator, DatasetOptions  # noqa: E402
 from sim.world import parse_world  # noqa: E402
 
 WORLDS = Path(__file__).resolve().parents[1] / "sim" / "worlds"
-GOALS = dict(pos_mean_mm=0.5, pos_p95_mm=1.0, ang_mean_deg=0.1, ang_p95_deg=0.25, catch_pct=99.0)
-GOALS.update(false_reject_pct=1.0, p95_ms=20.0)
-#: each frame is located this often: the first call is the single-shot time, the fastest
-#: the time without interference from other jobs on a shared machine
-REPEATS = 3
 #: shares of the images per scenario
 SCENARIOS = {"door": 0.6, "mixed": 0.4}
 _LIGHTING = dict(
@@ -124,23 +124,16 @@ def run_scenario(name: str, images: int, seed: int) -> list[dict]:
         if spec not in locators:
             locators[spec] = Locator(camera, load_part(spec)[0])
         loc = locators[spec]
-        wall, cpu = [], []
-        for _ in range(REPEATS):
-            t0, c0 = time.perf_counter(), time.thread_time()
-            res = loc.locate(item.image)
-            wall.append(1e3 * (time.perf_counter() - t0))
-            cpu.append(1e3 * (time.thread_time() - c0))
+        res, times = timed_locate(loc, item.image)
         row = dict(
             scenario=name,
             index=rec["index"],
             label=rec["label"],
             verdict=res.verdict,
-            ms=wall[0],
-            best_ms=min(wall),
-            cpu_ms=min(cpu),
             expected=spec,
             lighting=rec["lighting"],
             sensor=rec["sensor"],
+            **times,
         )
         if rec["label"] in ("cut_by_border", "several") and res.parts:
             errors = [_nearest_truth(p, rec["parts"], spec) for p in res.parts]
@@ -148,97 +141,13 @@ def run_scenario(name: str, images: int, seed: int) -> list[dict]:
         part = res.part
         if part is not None and rec["pose"] is not None:
             t = rec["pose"]
-            sym = loc.part.symmetry
-            period = 360.0 / sym if sym else None
-            d = part.theta_deg - t["theta_deg"]
-            d = 0.0 if period is None else (d + period / 2) % period - period / 2
-            tw, th = _truth_size(rec["outline"], t)
+            size = _truth_size(rec["outline"], t)
             row.update(
-                pos_err_mm=math.hypot(part.x_mm - t["x_mm"], part.y_mm - t["y_mm"]),
-                ang_err_deg=abs(d),
-                size_err_mm=max(abs(part.width_mm - tw), abs(part.height_mm - th)),
-                score=part.score,
-                missing_area_mm2=part.missing_area_mm2,
+                pose_errors(part, loc.part.symmetry, t["x_mm"], t["y_mm"], t["theta_deg"], size),
                 damage=rec["damage"],
             )
         rows.append(row)
     return rows
-
-
-def summarise(rows: list[dict]) -> dict:
-    labels = [r["label"] for r in rows]
-    verdicts = [r["verdict"] for r in rows]
-    confusion = {a: {b: 0 for b in LABELS} for a in LABELS}
-    for a, b in zip(labels, verdicts, strict=True):
-        confusion[a][b] += 1
-    bad = [r for r in rows if r["label"] in ("wrong_part", "damaged")]
-    ok = [r for r in rows if r["label"] == "ok"]
-    caught = [r for r in bad if r["verdict"] in ("wrong_part", "damaged")]
-    held = [r for r in bad if r["verdict"] != "ok"]  # not passed on to spraying
-    rejected = [r for r in ok if r["verdict"] in ("wrong_part", "damaged")]
-    posed = [r for r in rows if r["label"] == "ok" and r["verdict"] == "ok" and "pos_err_mm" in r]
-    pos = np.array([r["pos_err_mm"] for r in posed])
-    ang = np.array([r["ang_err_deg"] for r in posed])
-    size = np.array([r["size_err_mm"] for r in posed])
-    dam = [
-        r
-        for r in rows
-        if r["label"] == "damaged" and r["verdict"] == "damaged" and "pos_err_mm" in r
-    ]
-    dpos = np.array([r["pos_err_mm"] for r in dam])
-    dang = np.array([r["ang_err_deg"] for r in dam])
-    ms = np.array([r["ms"] for r in rows])
-    best_ms = np.array([r["best_ms"] for r in rows])
-    cpu_ms = np.array([r["cpu_ms"] for r in rows])
-    cut = np.array([e for r in rows for e in r.get("cut_pos_err_mm", [])])
-    correct = sum(a == b for a, b in zip(labels, verdicts, strict=True))
-
-    def stats(a: np.ndarray, p: float = 95) -> dict:
-        if len(a) == 0:
-            return dict(n=0)
-        return dict(
-            n=len(a), mean=float(a.mean()), p95=float(np.percentile(a, p)), max=float(a.max())
-        )
-
-    return dict(
-        images=len(rows),
-        labels=dict(Counter(labels)),
-        verdict_accuracy_pct=100.0 * correct / len(rows),
-        confusion=confusion,
-        position_mm=stats(pos),
-        angle_deg=stats(ang),
-        size_mm=stats(size),
-        damaged_position_mm=stats(dpos),
-        damaged_angle_deg=stats(dang),
-        caught_pct=100.0 * len(caught) / max(len(bad), 1),
-        caught=f"{len(caught)}/{len(bad)}",
-        not_accepted_pct=100.0 * len(held) / max(len(bad), 1),
-        false_reject_pct=100.0 * len(rejected) / max(len(ok), 1),
-        false_rejects=f"{len(rejected)}/{len(ok)}",
-        time_ms=_spread(ms),
-        best_of_3_ms=_spread(best_ms),
-        cpu_ms=_spread(cpu_ms),
-        cut_or_several_position_mm=dict(
-            n=len(cut),
-            median=float(np.median(cut)) if len(cut) else math.nan,
-            p95=float(np.percentile(cut, 95)) if len(cut) else math.nan,
-        ),
-        misclassified=[
-            dict(
-                scenario=r["scenario"],
-                index=r["index"],
-                label=r["label"],
-                verdict=r["verdict"],
-                expected=r["expected"],
-            )
-            for r in rows
-            if r["label"] != r["verdict"]
-        ],
-    )
-
-
-def _spread(a: np.ndarray) -> dict:
-    return dict(p50=float(np.median(a)), p95=float(np.percentile(a, 95)), max=float(a.max()))
 
 
 def run(images: int = 1000, seed: int = 11, out: Path | None = None) -> dict:
@@ -259,56 +168,11 @@ def run(images: int = 1000, seed: int = 11, out: Path | None = None) -> dict:
         rows += part_rows
     info["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     figures = dict(machine=info, goals=GOALS, all=summarise(rows), scenarios=per)
-    _print(console, figures)
+    print_figures(console, "Vision benchmark", figures)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "vision.json").write_text(json.dumps(figures, indent=1, default=float))
     return figures
-
-
-def _print(console: Console, f: dict) -> None:
-    m = f["machine"]
-    console.print(
-        f"[bold]Vision benchmark[/bold]  {m['date']}  {m['cpu']} ({m['cores']} cores), "
-        f"Python {m['python']}, numpy {m['numpy']}, OpenCV {m['opencv']} "
-        f"({m['opencv_threads']} thread), BLAS threads {m['blas_threads']}"
-    )
-    console.print(
-        f"load average {m['load_average_before']} before, {m['load_average_after']} after"
-    )
-    table = Table("set", "images", "verdicts", "position mean / p95 (mm)", "angle mean / p95 (deg)")
-    table.add_column("caught")
-    table.add_column("false rej.")
-    table.add_column("ms p50 / p95: once, best of 3, CPU")
-    for name, s in [("all", f["all"]), *f["scenarios"].items()]:
-        p, a = s["position_mm"], s["angle_deg"]
-        t, b, c = s["time_ms"], s["best_of_3_ms"], s["cpu_ms"]
-        table.add_row(
-            name,
-            str(s["images"]),
-            f"{s['verdict_accuracy_pct']:.1f} %",
-            f"{p.get('mean', math.nan):.3f} / {p.get('p95', math.nan):.3f} (n={p['n']})",
-            f"{a.get('mean', math.nan):.4f} / {a.get('p95', math.nan):.4f}",
-            f"{s['caught_pct']:.1f} % ({s['caught']})",
-            f"{s['false_reject_pct']:.2f} % ({s['false_rejects']})",
-            f"{t['p50']:.1f} / {t['p95']:.1f}, {b['p50']:.1f} / {b['p95']:.1f}, "
-            f"{c['p50']:.1f} / {c['p95']:.1f}",
-        )
-    console.print(table)
-    conf = Table("label \\ verdict", *LABELS)
-    for a, row in f["all"]["confusion"].items():
-        conf.add_row(a, *(str(row[b]) for b in LABELS))
-    console.print(conf)
-    a = f["all"]
-    console.print(
-        f"size error (ok parts) mean {a['size_mm'].get('mean', math.nan):.3f} mm, "
-        f"p95 {a['size_mm'].get('p95', math.nan):.3f} mm; damaged parts: position mean "
-        f"{a['damaged_position_mm'].get('mean', math.nan):.3f} mm; parts cut by the border or "
-        f"among several: position median {a['cut_or_several_position_mm']['median']:.2f} mm, "
-        f"p95 {a['cut_or_several_position_mm']['p95']:.2f} mm"
-    )
-    for r in a["misclassified"][:20]:
-        console.print(f"  {r}")
 
 
 def main() -> None:

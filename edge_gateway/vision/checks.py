@@ -5,7 +5,12 @@ border.
   from deep inside outwards (:func:`edge_gateway.vision.profiles.material_extent`); runs of
   samples whose material ends deeper than ``defect_depth_mm`` inside the fitted outline
   bound a region (outline on one side, measured extent on the other) whose area is
-  compared with ``min_defect_area_mm2``.
+  compared with ``min_defect_area_mm2``. The run must show a cut edge: in a quarter of its
+  profiles, or as the walls of a coarse region of missing material (a region deeper than
+  the profiles reach); a highlight on a dark part fades out and shows none.
+- Material beyond the outline (wrong part): runs of samples whose material reaches beyond
+  the fitted outline, with no edge agreeing with it there, bound a region compared with
+  ``min_defect_area_mm2`` in the same way.
 - Holes and extra material (wrong part), at coarse resolution: the fitted top face and
   silhouette are drawn into the coarse grid and compared with the part's region.
 - The image border: a part is cut when it covers the outermost pixels (a run of them at
@@ -36,6 +41,14 @@ BORDER_COVERED = 0.92
 #: coverage of the border pixels that lets the fitted silhouette decide
 BORDER_REACHED = 0.5
 _BORDER_RUN = 3
+#: a hole's walls: the level step across its boundary (coarse pixels each side), and how
+#: much brighter than the belt (part-to-belt steps) a hole in a dark part may look
+HOLE_STEP = 0.5
+#: share of a run of missing samples that must show a cut edge (the rest may lie too deep
+#: to show it, or under a highlight)
+WITNESS_SHARE = 0.25
+HOLE_BRIGHTER = 0.35
+_WALL_PX = 2
 
 
 @dataclass(frozen=True)
@@ -48,12 +61,17 @@ class EdgeFit:
     fitted : (F,) int, edge samples with an edge found.
     r_mm : (F,) their distance from the fitted outline (outward > 0).
     extent_mm : (V,) where the material ends along each visible sample (outward > 0).
+    cut : (V,) bool, it ends at a step there (an edge, not a fade or the profile's end).
+    surplus_mm : (V,) how far the top face runs on beyond the fitted outline to a cut edge
+        where no edge agrees with the outline (0 elsewhere).
     """
 
     visible: np.ndarray
     fitted: np.ndarray
     r_mm: np.ndarray
     extent_mm: np.ndarray
+    cut: np.ndarray
+    surplus_mm: np.ndarray
 
     @property
     def score(self) -> float:
@@ -68,17 +86,51 @@ class EdgeFit:
         return float(np.sqrt(np.mean(self.r_mm[agree] ** 2))) if agree.any() else math.nan
 
 
-def missing_area_mm2(part: ExpectedPart, fit: EdgeFit, depth_mm: float) -> float:
-    """Largest region of material missing deeper than ``depth_mm`` along the outline."""
+def missing_area_mm2(
+    part: ExpectedPart, fit: EdgeFit, depth_mm: float, witness: np.ndarray | None = None
+) -> float:
+    """Largest region of material missing deeper than ``depth_mm`` along the outline,
+    among the runs of samples that show it: at least ``WITNESS_SHARE`` of them with a cut
+    edge in their profile or in a walled coarse region (``witness``, (V,) bool; default
+    the profiles' own cut edges)."""
     if len(fit.visible) == 0:
         return 0.0
     deficit = np.maximum(-fit.extent_mm, 0.0)
-    on = deficit > depth_mm
+    seen = fit.cut if witness is None else witness
+    return _largest_run_area(part, fit.visible, deficit, deficit > depth_mm, -1.0, seen)
+
+
+def surplus_area_mm2(part: ExpectedPart, fit: EdgeFit, depth_mm: float) -> float:
+    """Largest region of top face reaching beyond the fitted outline by more than
+    ``depth_mm`` (another corner shape, a cut-out smaller than expected): the part does
+    not have the expected outline."""
+    if len(fit.visible) == 0:
+        return 0.0
+    surplus = fit.surplus_mm
+    return _largest_run_area(part, fit.visible, surplus, surplus > depth_mm, 1.0)
+
+
+def agreeing(fit: EdgeFit) -> np.ndarray:
+    """(V,) bool: an edge within ``AGREE_MM`` of the fitted outline was found there."""
+    return np.isin(fit.visible, fit.fitted[np.abs(fit.r_mm) <= AGREE_MM])
+
+
+def _largest_run_area(
+    part: ExpectedPart,
+    idx: np.ndarray,
+    amount: np.ndarray,
+    on: np.ndarray,
+    sign: float,
+    witness: np.ndarray | None = None,
+) -> float:
+    """Largest area between the outline and the outline moved by ``amount`` along the
+    samples' normals (outwards for ``sign`` > 0) over runs of consecutive samples ``on``;
+    with ``witness``, only runs whose samples bear it out count (``WITNESS_SHARE``)."""
+    on = on & np.isfinite(amount)
     if not on.any():
         return 0.0
-    idx = fit.visible
     ring = part.sample_ring[idx]
-    # runs of consecutive defective samples on one ring (samples are in ring order)
+    # runs of consecutive samples on one ring (samples are in ring order)
     breaks = np.ones(len(idx), dtype=bool)
     breaks[1:] = (~on[:-1]) | (ring[1:] != ring[:-1]) | (np.diff(idx) > 2)
     run = np.cumsum(breaks)
@@ -87,9 +139,11 @@ def missing_area_mm2(part: ExpectedPart, fit: EdgeFit, depth_mm: float) -> float
         sel = np.flatnonzero((run == k) & on)
         if len(sel) < 2:
             continue
+        if witness is not None and witness[sel].mean() < WITNESS_SHARE:
+            continue
         m = part.samples[idx[sel]]
-        inner = m - part.sample_normal[idx[sel]] * deficit[sel, None]
-        poly = np.concatenate([m, inner[::-1]])
+        moved = m + sign * part.sample_normal[idx[sel]] * amount[sel, None]
+        poly = np.concatenate([m, moved[::-1]])
         x, y = poly[:, 0], poly[:, 1]
         best = max(best, 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))))
     return best
@@ -102,9 +156,11 @@ def coarse_checks(
     blob: Blob,
     p: np.ndarray,
     coarse_mm2: float,
-) -> list[str]:
+) -> tuple[list[str], np.ndarray]:
     """Holes where the outline has none, holes filled, material beyond the silhouette
-    (``coarse_mm2``: the area of a coarse pixel on the top face)."""
+    (``coarse_mm2``: the area of a coarse pixel on the top face); and (h, w) uint8 the
+    coarse regions of missing material that reach the outline with a cut edge (walls)
+    round their inner side: damage seen in two dimensions, however deep."""
     h, w = det.mask.shape
     outline = part.posed(p[0], p[1], math.degrees(p[2]), p[3], p[4])
     rings = [np.asarray(outline.exterior.coords)] + [
@@ -130,16 +186,23 @@ def coarse_checks(
     interior = cv2.erode(top, kernel, iterations=_COARSE_ERODE)
     min_px = _COARSE_MIN_MM2 / coarse_mm2
     out = []
+    defects = np.zeros((h, w), np.uint8)
     missing = interior & (1 - mine)
     if missing.sum() >= min_px:
         # regions connected to the outline are damage (measured finely elsewhere)
         n, lab, stats, _ = cv2.connectedComponentsWithStats(missing, connectivity=4)
         touching = set(np.unique(lab[(cv2.dilate(1 - interior, kernel) & missing) > 0]).tolist())
-        inner = [
-            int(stats[i, cv2.CC_STAT_AREA])
-            for i in range(1, n)
-            if i not in touching and stats[i, cv2.CC_STAT_AREA] >= min_px
-        ]
+        level = coarse_level(det)
+        inner = []
+        for i in range(1, n):
+            if stats[i, cv2.CC_STAT_AREA] < min_px:
+                continue
+            walled = _has_walls(lab == i, level, det.step < 0, interior)
+            if i in touching:
+                if walled:
+                    defects[lab == i] = 1
+            elif walled:
+                inner.append(int(stats[i, cv2.CC_STAT_AREA]))
         if inner:
             area = max(inner) * coarse_mm2
             out.append(f"a hole of about {area:.0f} mm2 where the outline has none")
@@ -153,7 +216,31 @@ def coarse_checks(
     beyond = mine & (1 - cv2.dilate(silhouette, kernel, iterations=_COARSE_ERODE))
     if beyond.sum() >= min_px:
         out.append(f"material beyond the expected outline ({beyond.sum() * coarse_mm2:.0f} mm2)")
-    return out
+    return out, defects
+
+
+def coarse_level(det: Detection) -> np.ndarray:
+    """(h, w) float32 coarse image in belt-to-part units (0 = belt, 1 = part)."""
+    grey = det.grey if det.grey is not None else cv2.exp(det.small_log) - np.float32(1.0)
+    return (grey - det.belt) / (det.belt * np.float32(math.expm1(det.step)))
+
+
+def _has_walls(region: np.ndarray, level: np.ndarray, dark_part: bool, within: np.ndarray) -> bool:
+    """A hole in the top face shows the belt behind a step all round it: the part's level
+    just outside the region (and ``within`` the top face) stands ``HOLE_STEP`` above the
+    level just inside. A highlight on a glossy part fades out instead, and on a dark part
+    it may be brighter than the belt itself, which a hole (belt, or belt in the part's
+    shadow) is not."""
+    mask = region.astype(np.uint8)
+    kernel = np.ones((3, 3), np.uint8)
+    ring_out = cv2.dilate(mask, kernel, iterations=_WALL_PX) & (1 - mask) & within
+    ring_in = mask & (1 - cv2.erode(mask, kernel, iterations=_WALL_PX))
+    if not ring_out.any() or not ring_in.any():
+        return True
+    step = float(np.mean(level[ring_out > 0]) - np.mean(level[ring_in > 0]))
+    if step < HOLE_STEP:
+        return False
+    return not dark_part or float(np.median(level[mask > 0])) >= -HOLE_BRIGHTER
 
 
 def border_coverage(img: np.ndarray, det: Detection, blob: Blob) -> float:

@@ -1,7 +1,9 @@
 """Locate and check the parts in one camera image.
 
 1. Coarse (1/4 resolution, :mod:`edge_gateway.vision.segment`): part and belt pixels under
-   a fitted lighting field; regions big enough to be a part.
+   a fitted lighting field; regions big enough to be a part. Where the part class covers
+   much of the image border and the outline does not fit, the other class is tried as
+   the part as well, and the reading the edges bear out is kept.
 2. Initial pose per region: its boundary back-projected onto the top-face plane (and onto
    the belt, for boundary points where a side face shows), candidate angles from the
    principal axes or the minimum-area rectangle, start positions from the centroid (and,
@@ -14,8 +16,9 @@
    windows, then once with long profiles that also measure the material extent.
 4. Checks (:mod:`edge_gateway.vision.checks`): cut by the image border, wrong part (size
    beyond tolerance, poor edge agreement, holes where none are expected or filled where
-   they are, material beyond the outline, an outline that does not fit the region), damaged
-   (missing material along the outline over an area).
+   they are, material beyond the outline, top face running on beyond it, an outline that
+   does not fit the region), damaged (missing material along the outline over an area,
+   where cut edges show it).
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ from edge_gateway.vision.checks import (
     BORDER_COVERED,
     BORDER_REACHED,
     EdgeFit,
+    agreeing,
     area_outside_image_mm2,
     border_coverage,
     coarse_checks,
     missing_area_mm2,
     silhouette_outside_px,
+    surplus_area_mm2,
 )
 from edge_gateway.vision.image import as_grey
 from edge_gateway.vision.model import ExpectedPart, points_moments
@@ -46,11 +51,17 @@ from edge_gateway.vision.pose import (
     gauss_newton,
     icp,
     nearest_on_outline,
+    place,
     residuals,
     rotation,
     to_model,
 )
-from edge_gateway.vision.profiles import find_edges, material_extent, read_profiles
+from edge_gateway.vision.profiles import (
+    find_edges,
+    material_extent,
+    read_profiles,
+    surplus_extent,
+)
 from edge_gateway.vision.result import LocateOptions, LocateResult, PartLocation
 from edge_gateway.vision.segment import FACTOR, Blob, Detection, detect
 from recipes.errors import InvalidInputError
@@ -69,6 +80,13 @@ _OUTSIDE_SHARE = 0.02
 _FAR_MM = 10.0
 #: edge samples needed on each side along an axis to measure the scale along it
 _MIN_SIDE_SAMPLES = 5
+#: coarse pixels between the outline and the interior checked at coarse resolution, and one
+_COARSE_REACH = 4
+#: how far beyond the outline the top face is followed where it runs on (mm)
+_SURPLUS_REACH_MM = 12.0
+#: share of the image border in the part class above which the other reading (the other
+#: class is the part) is tried as well
+_AMBIGUOUS_BORDER = 0.3
 
 
 class Locator:
@@ -95,6 +113,7 @@ class Locator:
         self._model_hi = self.part.seg_a.max(axis=0)
         self._coarse_mm2 = (FACTOR * self._mm_per_px) ** 2
         self._damage_px = int(math.ceil(self.options.damage_reach_mm / self._mm_per_px))
+        self._surplus_px = int(math.ceil(_SURPLUS_REACH_MM / self._mm_per_px))
         self._free = SCALED.copy()
         self._free[2] = self.part.symmetry != 0  # a circle's angle is not observable
 
@@ -110,14 +129,18 @@ class Locator:
                 f"size {img.shape[1]}x{img.shape[0]} does not match the calibration's "
                 f"{cam.width}x{cam.height}",
             )
-        min_px = self.options.min_part_fraction * self.part.area_mm2 / self._coarse_mm2
-        det = detect(img, self.options.polarity, int(min_px))
-        blobs = det.blobs if det.has_contrast else []
-        parts = []
-        for blob in blobs[: self.options.max_parts]:
-            loc = self._locate_blob(img, det, blob)
-            if loc is not None:
-                parts.append(loc)
+        min_px = int(self.options.min_part_fraction * self.part.area_mm2 / self._coarse_mm2)
+        det = detect(img, self.options.polarity, min_px)
+        parts = self._locate_blobs(img, det)
+        doubtful = not parts or any(p.score < self.options.min_score for p in parts)
+        if self.options.polarity == "auto" and det.border_share > _AMBIGUOUS_BORDER and doubtful:
+            # parts cover much of the border (large parts, several, cut) and the outline
+            # does not fit: the class that touches the border less need not be the belt;
+            # keep the reading that fits
+            flipped = "bright" if det.step < 0 else "dark"
+            other = self._locate_blobs(img, detect(img, flipped, min_px))
+            if _evidence(other, self.options.min_score) > _evidence(parts, self.options.min_score):
+                parts = other
         if not parts:
             verdict = "no_part"
         elif len(parts) > 1:
@@ -125,6 +148,15 @@ class Locator:
         else:
             verdict = parts[0].verdict
         return LocateResult(verdict, tuple(parts), 1e3 * (time.perf_counter() - t0))
+
+    def _locate_blobs(self, img: np.ndarray, det: Detection) -> list[PartLocation]:
+        blobs = det.blobs if det.has_contrast else []
+        parts = []
+        for blob in blobs[: self.options.max_parts]:
+            loc = self._locate_blob(img, det, blob)
+            if loc is not None:
+                parts.append(loc)
+        return parts
 
     # --- one region -------------------------------------------------------------------------
     def _locate_blob(self, img: np.ndarray, det: Detection, blob: Blob) -> PartLocation | None:
@@ -149,7 +181,7 @@ class Locator:
                 )
         p, fit = self._refine(img, det, p, self._free)
         outside = silhouette_outside_px(cam, part, p)
-        wrong, damage = self._checks(det, blob, p, fit)
+        wrong, damage, missing = self._checks(det, blob, p, fit)
         # the fitted silhouette decides where the part reaches the border pixels (side
         # faces in view can keep them below the top face's level), or with a margin
         reaches = coverage >= BORDER_REACHED or opt.border_margin_px > 0
@@ -164,10 +196,10 @@ class Locator:
             if beyond > _OUTSIDE_SHARE * part.area_mm2:
                 wrong.append("the expected outline does not fit inside the seen region")
         if wrong:
-            return self._result(p, fit, "wrong_part", wrong)
+            return self._result(p, fit, "wrong_part", wrong, missing)
         if damage:
-            return self._result(p, fit, "damaged", damage)
-        return self._result(p, fit, "ok", [])
+            return self._result(p, fit, "damaged", damage, missing)
+        return self._result(p, fit, "ok", [], missing)
 
     def _initial_pose(self, q: np.ndarray, q0: np.ndarray, partial: bool) -> np.ndarray | None:
         """Pose from a region's boundary ``q`` (world points on the top-face plane; ``q0``
@@ -248,8 +280,9 @@ class Locator:
             p = self._fit(p, idx, q, free, 3)
             r = residuals(p, part.samples[idx], part.sample_normal[idx], q)
         if not damage:
-            return p, EdgeFit(prof.index, idx, r, np.zeros(len(prof.index)))
-        extent_px = material_extent(prof)
+            none = np.zeros(len(prof.index))
+            return p, EdgeFit(prof.index, idx, r, none, none.astype(bool), none)
+        extent_px, cut = material_extent(prof)
         extent = extent_px / prof.px_per_mm
         # where the material ends before the short profiles start, read further in
         deep = np.flatnonzero(extent_px <= prof.offsets[0] + 0.5)
@@ -258,8 +291,18 @@ class Locator:
                 img, det, cam, part, p, self._damage_px, _LAST_OUTER_PX, index=prof.index[deep]
             )
             at = deep[np.isin(prof.index[deep], far.index)]
-            extent[at] = material_extent(far) / far.px_per_mm
-        return p, EdgeFit(prof.index, idx, r, extent)
+            far_px, far_cut = material_extent(far)
+            extent[at] = far_px / far.px_per_mm
+            cut[at] = far_cut
+        fit = EdgeFit(prof.index, idx, r, extent, cut, np.zeros(len(prof.index)))
+        # where material runs on past the outline and no edge agrees with it, read further
+        # out: does the top face itself go on, to an edge?
+        on = np.flatnonzero((extent > self.options.defect_depth_mm) & ~agreeing(fit))
+        if len(on):
+            out = read_profiles(img, det, cam, part, p, 2, self._surplus_px, index=prof.index[on])
+            at = on[np.isin(prof.index[on], out.index)]
+            fit.surplus_mm[at] = surplus_extent(out) / out.px_per_mm
+        return p, fit
 
     def _fit(self, p, idx: np.ndarray, q: np.ndarray, free: np.ndarray, iterations: int):
         part = self.part
@@ -294,11 +337,12 @@ class Locator:
     # --- verdict ----------------------------------------------------------------------------
     def _checks(
         self, det: Detection, blob: Blob, p: np.ndarray, fit: EdgeFit
-    ) -> tuple[list[str], list[str]]:
-        """Reasons for a wrong part, and for damage."""
+    ) -> tuple[list[str], list[str], float]:
+        """Reasons for a wrong part, for damage, and the missing area (mm2)."""
         part, opt = self.part, self.options
         if not _scale_ok(p):
-            return [f"does not match the expected outline (scale {p[3]:.2f} x {p[4]:.2f})"], []
+            scale = f"scale {p[3]:.2f} x {p[4]:.2f}"
+            return [f"does not match the expected outline ({scale})"], [], 0.0
         wrong: list[str] = []
         dw, dh = part.width_mm * (p[3] - 1.0), part.height_mm * (p[4] - 1.0)
         if max(abs(dw), abs(dh)) > opt.size_tolerance_mm:
@@ -308,15 +352,41 @@ class Locator:
             )
         if fit.score < opt.min_score:
             wrong.append(f"edge agreement {fit.score:.2f} below {opt.min_score:.2f}")
-        wrong += coarse_checks(self.camera, part, det, blob, p, self._coarse_mm2)
+        coarse, defects = coarse_checks(self.camera, part, det, blob, p, self._coarse_mm2)
+        wrong += coarse
+        surplus = surplus_area_mm2(part, fit, opt.defect_depth_mm)
+        if surplus >= opt.min_surplus_area_mm2:
+            wrong.append(f"material beyond the expected outline along it: {surplus:.0f} mm2")
         damage = []
-        area = missing_area_mm2(part, fit, opt.defect_depth_mm)
+        witness = fit.cut | self._in_coarse(defects, p, fit.visible)
+        area = missing_area_mm2(part, fit, opt.defect_depth_mm, witness)
         if area >= opt.min_defect_area_mm2:
             damage.append(f"missing material along the outline: {area:.0f} mm2")
-        return wrong, damage
+        return wrong, damage, area
+
+    def _in_coarse(self, mask: np.ndarray, p: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """(V,) bool: edge samples ``index`` at pose ``p`` lie at (or next to) ``mask``'s
+        coarse pixels (the interior checked at coarse resolution stays a few coarse pixels
+        inside the outline)."""
+        if len(index) == 0 or not mask.any():
+            return np.zeros(len(index), dtype=bool)
+        near = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=_COARSE_REACH)
+        xy = place(p, self.part.samples[index])
+        uv = self.camera.project(np.column_stack([xy, np.full(len(xy), self.part.thickness_mm)]))
+        c = np.rint((uv - (FACTOR - 1) / 2.0) / FACTOR).astype(int)
+        h, w = mask.shape
+        inside = (c[:, 0] >= 0) & (c[:, 1] >= 0) & (c[:, 0] < w) & (c[:, 1] < h)
+        out = np.zeros(len(index), dtype=bool)
+        out[inside] = near[c[inside, 1], c[inside, 0]] > 0
+        return out
 
     def _result(
-        self, p: np.ndarray, fit: EdgeFit, verdict: str, reasons: list[str]
+        self,
+        p: np.ndarray,
+        fit: EdgeFit,
+        verdict: str,
+        reasons: list[str],
+        missing_mm2: float | None = None,
     ) -> PartLocation:
         part = self.part
         theta = math.degrees(p[2])
@@ -338,13 +408,23 @@ class Locator:
             size_deviation_mm=(part.width_mm * (sx - 1.0), part.height_mm * (sy - 1.0)),
             score=fit.score,
             edge_rms_mm=fit.rms,
-            missing_area_mm2=missing_area_mm2(part, fit, self.options.defect_depth_mm),
+            missing_area_mm2=(
+                missing_area_mm2(part, fit, self.options.defect_depth_mm)
+                if missing_mm2 is None
+                else missing_mm2
+            ),
             outline_mm=np.asarray(outline.exterior.coords)[:-1],
             holes_mm=tuple(np.asarray(r.coords)[:-1] for r in outline.interiors),
             T_world_part=T,
             scale=(sx, sy),
             reasons=tuple(reasons),
         )
+
+
+def _evidence(parts: list[PartLocation], min_score: float) -> tuple[int, float]:
+    """How well a reading of the image is borne out: parts whose outline the edges agree
+    with, then their edge agreement summed."""
+    return (sum(p.score >= min_score for p in parts), sum(p.score for p in parts))
 
 
 def _match_cost(part: ExpectedPart, q: np.ndarray, p: np.ndarray) -> float:

@@ -117,7 +117,9 @@ def gauss_newton(
         r = residuals(p, m, nu, q)
         if not (SCALE_RANGE[0] < p[3] < SCALE_RANGE[1] and SCALE_RANGE[0] < p[4] < SCALE_RANGE[1]):
             break
-        if np.abs(delta[:2]).max(initial=0.0) < 1e-4 and abs(delta[2]) < 1e-7:
+        step = np.zeros(5)
+        step[idx] = delta  # the angle is not free for a circle
+        if np.abs(step[:2]).max() < 1e-4 and abs(step[2]) < 1e-7:
             break
     return p, r, w
 

@@ -7,14 +7,16 @@ in belt-to-part units with the coarse lighting field (0 = belt, 1 = part, whatev
 polarity; linear in the grey level, so that a blurred step keeps its edge at the middle),
 and searched for
 
-- the edge: a local maximum of the falling slope with part-level material just inside it,
-  the one nearest the prediction; where a side face shows (off-axis view), the step with
-  the top face's own level inside is the top edge, and failing one (a side face almost as
-  bright as the top hides the top edge) the step nearest the predicted bottom edge is taken
-  as the bottom edge, which places the part as well; sub-pixel by a parabola through the
-  slope;
-- the material extent: where the profile, read outwards from deep inside, first drops
-  below the middle level; it shows missing material (a notch, a broken corner).
+- the edge: a local maximum of the falling slope with part-level material just inside it
+  (steps much lower than the profile's highest are texture), the one nearest the
+  prediction, preferring those with the top face's own level inside (as read further in);
+  sub-pixel by a parabola through the slope. Where a side face shows (off-axis view), the
+  step found is only the start: the top edge is where a model of the whole profile fits
+  best (top face, side face at a fitted level, belt; two blurred steps the side face's
+  width apart), whether the side face is darker than the top, brighter, or as bright;
+- the material extent: where the profile, read outwards from deep inside, first steps
+  down below the middle level; it shows missing material (a notch, a broken corner). A
+  level that only fades below the middle (a highlight on a dark part) is no evidence.
 """
 
 from __future__ import annotations
@@ -34,12 +36,32 @@ from edge_gateway.vision.segment import FACTOR, Detection
 MIN_SLOPE = 0.04
 #: level just inside an edge that counts as part material
 INNER_LEVEL = 0.6
+#: a step lower than this share of the highest one along its profile is texture
+MIN_STEP_SHARE = 0.15
 #: level just inside the top edge where a side face shows (the top face's own level)
 TOP_LEVEL = 0.9
 #: side faces at least this wide (px) are searched for their bottom edge too
 SIDE_PX = 2.0
 #: widest side face searched (px)
 MAX_SIDE_PX = 40.0
+#: the top face's own level is read this far inside the predicted top edge (px), and a
+#: step is the top edge's where its inner level lies within TOP_TOL of it
+INNER_REF_PX = (3, 8)
+TOP_TOL = 0.15
+#: where a side face shows, the top edge is sought within this of the step found (px),
+#: with steps blurred by about SIDE_BLUR_PX
+SIDE_SEARCH_PX = 3.0
+SIDE_BLUR_PX = 1.0
+#: step of that search (px), refined by a parabola
+_SHIFT_PX = 0.5
+#: where the material ends, the level falls by at least STEP_LEVEL between the means of
+#: STEP_PX samples on either side (a blurred step does; a highlight fading out does not)
+STEP_LEVEL = 0.45
+STEP_PX = 4
+#: material beyond the predicted edge counts as the part's top face where this share of
+#: it lies within SURPLUS_LEVEL of the part's level
+SURPLUS_LEVEL = 0.25
+SURPLUS_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -140,7 +162,8 @@ def find_edges(prof: Profiles, reach_px: float | None = None) -> tuple[np.ndarra
     """Edge position along each profile (K,) in px from the predicted top edge (outward >
     0; NaN where none is found), and (K,) bool: the edge found is the bottom edge (a side
     face shows and no step with the top face's level inside was found); only from ``reach_px``
-    inside the prediction outwards when given."""
+    inside the prediction outwards when given. Where a side face shows, the top edge comes
+    from a model of the whole profile (:func:`_top_edge_with_side`)."""
     z, offsets = prof.level, prof.offsets
     if reach_px is not None:
         cols = np.flatnonzero(offsets >= -reach_px - 3)
@@ -161,14 +184,28 @@ def find_edges(prof: Profiles, reach_px: float | None = None) -> tuple[np.ndarra
         & (g[:, 2:-2] >= MIN_SLOPE)
         & (inner[:, 2:-2] >= INNER_LEVEL)
     )
+    # steps much lower than the profile's highest are texture (grain across the outline)
+    outer = np.zeros_like(zs)
+    outer[:, :-2] = zs[:, 2:]
+    height = np.where(peak, inner - outer, 0.0)
+    peak &= height >= MIN_STEP_SHARE * height.max(axis=1, keepdims=True)
     off = offsets[None, :]
     side = prof.side_px[:, None]
     shows = side >= SIDE_PX
-    # where a side face shows, a step with the top face's level inside is the top edge
-    # (the nearest such); failing one, the step nearest the predicted bottom edge
-    top_like = inner >= TOP_LEVEL
-    cost_top = np.where(peak & top_like, np.abs(off), np.inf)
-    cost_bottom = np.where(peak & ~top_like, 1e3 + np.abs(off - side), np.inf)
+    # where a side face shows, a step nearer the predicted top edge than the bottom one,
+    # with the top face's own level inside (read further in along the same profile), is
+    # the top edge (the nearest such); failing one, the step nearest the predicted bottom
+    # edge. A side face darker than a dark part's top (or brighter than a bright part's)
+    # leaves no falling step at the top edge, and the one at the bottom edge has the side
+    # face's level inside, not the top's.
+    own = (offsets >= -INNER_REF_PX[1]) & (offsets <= -INNER_REF_PX[0])
+    top_level = zs[:, own].mean(axis=1)[:, None] if own.any() else np.ones((K, 1))
+    at_top = (np.abs(inner - top_level) <= TOP_TOL) & (np.abs(off) <= np.abs(off - side))
+    # the top face's level inside: at least TOP_LEVEL, or as much as the top face shows
+    # here (grain, a lamp's fall-off and gamma make it vary along the outline)
+    top_like = inner >= np.minimum(TOP_LEVEL, top_level - TOP_TOL)
+    cost_top = np.where(peak & at_top, np.abs(off), np.inf)
+    cost_bottom = np.where(peak & ~at_top, 1e3 + np.abs(off - side), np.inf)
     # elsewhere the nearest step, preferring those with the top face's level inside (the
     # soft outer edge of a shadow as dark as a dark part has the shadow inside)
     cost_any = np.where(peak, np.abs(off) + np.where(top_like, 0.0, 100.0), np.inf)
@@ -182,24 +219,128 @@ def find_edges(prof: Profiles, reach_px: float | None = None) -> tuple[np.ndarra
     frac = np.where(den < -1e-9, 0.5 * (gm - gp) / np.where(den < -1e-9, den, -1.0), 0.0)
     t = offsets[jc] + np.clip(frac, -0.5, 0.5)
     bottom = shows[:, 0] & (cost[rows, j] >= 1e3)
-    return np.where(found, t, np.nan), bottom & found
+    t = np.where(found, t, np.nan)
+    # where a side face shows, the top edge comes from the whole profile: top face, side
+    # face and belt with two blurred steps the side face's width apart
+    sel = np.flatnonzero(shows[:, 0] & found)
+    if len(sel):
+        t[sel] = _top_edge_with_side(
+            zs[sel],
+            offsets,
+            prof.side_px[sel],
+            top_level[sel, 0],
+            t[sel] - np.where(bottom[sel], prof.side_px[sel], 0.0),
+        )
+        bottom[sel] = False
+    return t, bottom & found
 
 
-def material_extent(prof: Profiles) -> np.ndarray:
+def _top_edge_with_side(
+    z: np.ndarray, offsets: np.ndarray, side: np.ndarray, top: np.ndarray, start: np.ndarray
+) -> np.ndarray:
+    """(K,) top edge (px) of profiles ``z`` (K, T) where a side face ``side`` (K,) px wide
+    shows: the shift ``a`` (within +-``SIDE_SEARCH_PX`` of ``start``) whose model fits best,
+    ``top`` inside ``a``, the side face's level (fitted, linear) between ``a`` and
+    ``a + side``, the belt's level (read beyond) outside, each step blurred alike."""
+    K, T = z.shape
+    f32 = np.float32
+    # each profile's window: from 6 px inside the earliest top edge to 6 px beyond the
+    # latest bottom edge (columns gathered per profile)
+    step = float(offsets[1] - offsets[0]) if T > 1 else 1.0
+    first = np.clip(
+        np.floor((start - SIDE_SEARCH_PX - 6.0 - offsets[0]) / step).astype(int), 0, T - 1
+    )
+    width = int(np.ceil((2 * SIDE_SEARCH_PX + 12.0 + float(side.max())) / step)) + 1
+    cols = np.minimum(first[:, None] + np.arange(width)[None, :], T - 1)
+    rows = np.arange(K)[:, None]
+    zw = z[rows, cols].astype(f32)  # (K, W)
+    tw = offsets[cols].astype(f32)
+    valid = (first[:, None] + np.arange(width)[None, :]) <= T - 1
+    far = valid & (tw > (side + start + 3.0)[:, None])
+    belt = (np.where(far, zw, 0.0).sum(axis=1) / np.maximum(far.sum(axis=1), 1)).astype(f32)
+    shifts = np.arange(-SIDE_SEARCH_PX, SIDE_SEARCH_PX + 1e-9, _SHIFT_PX, dtype=f32)
+    a = (start.astype(f32)[:, None] + shifts[None, :])[:, :, None]  # (K, A, 1)
+    t = tw[:, None, :]
+    k = f32(1.702 / SIDE_BLUR_PX)  # logistic approximation of a Gaussian blur
+    at_top = 1.0 / (1.0 + np.exp(np.clip(k * (t - a), -30, 30)))
+    at_bottom = 1.0 / (
+        1.0 + np.exp(np.clip(k * (t - a - side.astype(f32)[:, None, None]), -30, 30))
+    )
+    band = at_bottom - at_top
+    zz = zw[:, None, :]
+    rest = zz - belt[:, None, None] * (1.0 - at_bottom) - top.astype(f32)[:, None, None] * at_top
+    window = valid[:, None, :] & (t >= a - 6.0) & (t <= a + side.astype(f32)[:, None, None] + 6.0)
+    band_w = np.where(window, band, f32(0.0))
+    level = np.sum(rest * band_w, axis=2) / np.maximum(np.sum(band_w * band_w, axis=2), 1e-6)
+    sse = np.sum(np.where(window, (rest - level[..., None] * band) ** 2, 0.0), axis=2)
+    sse /= np.maximum(window.sum(axis=2), 1)
+    best = np.argmin(sse, axis=1)
+    r = np.arange(K)
+    b = np.clip(best, 1, len(shifts) - 2)
+    sm, s0, sp = sse[r, b - 1], sse[r, b], sse[r, b + 1]
+    den = sm - 2.0 * s0 + sp
+    frac = np.where(den > 1e-12, 0.5 * (sm - sp) / np.where(den > 1e-12, den, 1.0), 0.0)
+    return start + shifts[b] + _SHIFT_PX * np.clip(frac, -0.5, 0.5)
+
+
+def material_extent(prof: Profiles) -> tuple[np.ndarray, np.ndarray]:
     """(K,) where the material ends along each profile (px from the prediction, outward >
-    0), reading outwards from the innermost sample; ``offsets[0]`` if the profile starts
-    off the part, ``offsets[-1]`` if the material runs past its end."""
+    0), and (K,) bool: it ends at a step.
+
+    Read outwards from the innermost sample, the material ends at the first drop below
+    the middle level that is a step (``STEP_LEVEL`` between the means of ``STEP_PX``
+    samples on either side): a cut edge. Without such a step it is ``offsets[0]`` if the
+    profile never reaches the part's level (off the part, or a highlight on a dark part:
+    which one, the neighbouring samples tell), ``offsets[-1]`` if the material runs past
+    its end, and NaN where the level only fades below the middle (a highlight fading out,
+    a lamp's fall-off): no evidence either way."""
     z = prof.level
     K = len(z)
     if K == 0:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    T = z.shape[1]
     below = z < 0.5
-    first = np.argmax(below, axis=1)
-    none = ~below.any(axis=1)
     rows = np.arange(K)
-    j = np.maximum(first, 1)
-    za, zb = z[rows, j - 1], z[rows, j]
+    # falling crossings: sample j - 1 at or above the middle, j below it
+    cross = np.zeros_like(below)
+    cross[:, 1:] = below[:, 1:] & ~below[:, :-1]
+    # mean level just inside and just outside each position
+    w = STEP_PX
+    c = np.zeros((K, T + 1), dtype=np.float64)
+    c[:, 1:] = np.cumsum(z, axis=1)
+    j = np.arange(T)
+    lo_in, hi_out = np.maximum(j - w, 0), np.minimum(j + w, T)
+    inside = (c[:, j] - c[:, lo_in]) / np.maximum(j - lo_in, 1)
+    outside = (c[:, hi_out] - c[:, j]) / np.maximum(hi_out - j, 1)
+    step = cross & (inside - outside >= STEP_LEVEL)
+    first = np.argmax(step, axis=1)
+    stepped = step.any(axis=1)
+    jj = np.maximum(first, 1)
+    za, zb = z[rows, jj - 1], z[rows, jj]
     frac = np.clip((za - 0.5) / np.maximum(za - zb, 1e-6), 0.0, 1.0)
-    ext = prof.offsets[j - 1] + frac
-    ext = np.where(first == 0, prof.offsets[0], ext)
-    return np.where(none, prof.offsets[-1], ext)
+    ext = np.where(stepped, prof.offsets[jj - 1] + frac, np.nan)
+    off_part = below.all(axis=1)
+    ext = np.where(off_part, prof.offsets[0], ext)
+    return np.where(~below.any(axis=1), prof.offsets[-1], ext), stepped
+
+
+def surplus_extent(prof: Profiles) -> np.ndarray:
+    """(K,) how far (px) the part's own top face runs on beyond the predicted edge (beyond
+    the side face, where one shows) along each profile, to a cut edge (a step, see
+    :func:`material_extent`); 0 where it does not:
+    where the material beyond is not at the top face's level (shadows, belt texture as dark
+    as the part, a side face) or fades out instead of ending at an edge."""
+    z = prof.level
+    if len(z) == 0:
+        return np.zeros(0)
+    ext, stepped = material_extent(prof)
+    # a side face in view is the part's, not more of it: count from its bottom edge on
+    start = np.maximum(prof.side_px, 0.0)
+    beyond = prof.offsets[None, :] >= (start + 0.5)[:, None]
+    before_end = prof.offsets[None, :] <= (ext - 1.5)[:, None]
+    span = beyond & before_end
+    part_like = span & (np.abs(z - 1.0) <= SURPLUS_LEVEL)
+    n = span.sum(axis=1)
+    like = part_like.sum(axis=1) >= SURPLUS_SHARE * np.maximum(n, 1)
+    ok = stepped & np.isfinite(ext) & (ext > start) & (n > 0) & like
+    return np.where(ok, ext - start, 0.0)

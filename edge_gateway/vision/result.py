@@ -23,6 +23,10 @@ class LocateOptions:
     min_defect_area_mm2, defect_depth_mm : missing material along the outline deeper than
         ``defect_depth_mm`` over at least this area: damaged.
     damage_reach_mm : how far inside the outline missing material is measured.
+    min_surplus_area_mm2 : top face reaching more than ``defect_depth_mm`` beyond the
+        fitted outline over at least this area: wrong part (another outline). Larger than
+        the damage threshold: shadows, belt texture as dark as the part and side faces can
+        mimic a little of it (a corner of 20 mm radius left square is 86 mm2).
     min_part_fraction : regions smaller than this share of the expected area are not parts.
     border_margin_px : the part counts as cut when its silhouette comes closer than this to
         the image border (0: only when it leaves the image).
@@ -35,13 +39,19 @@ class LocateOptions:
     min_defect_area_mm2: float = 15.0
     defect_depth_mm: float = 1.0
     damage_reach_mm: float = 25.0
+    min_surplus_area_mm2: float = 45.0
     min_part_fraction: float = 0.05
     border_margin_px: float = 0.0
     polarity: str = "auto"
     max_parts: int = 4
 
     def __post_init__(self) -> None:
-        for name in ("size_tolerance_mm", "min_defect_area_mm2", "defect_depth_mm"):
+        for name in (
+            "size_tolerance_mm",
+            "min_defect_area_mm2",
+            "defect_depth_mm",
+            "min_surplus_area_mm2",
+        ):
             if not getattr(self, name) > 0:
                 raise InvalidInputError(
                     f"options.{name}", f"must be > 0, got {getattr(self, name)}"

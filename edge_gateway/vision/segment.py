@@ -6,7 +6,10 @@ vignetting) adds a smooth field to both the belt and the parts. A two-class mode
 the two levels, fit the polynomial field and the step ``a`` by least squares on a sparse
 grid, repeat. Nothing in it assumes a grey level: parts may be brighter or darker than the
 belt (the class touching less of the image border is the part), and stains, texture and
-shadows only have to stay nearer the belt's level than the part's.
+shadows only have to stay nearer the belt's level than the part's. Whether there is a part
+at all is judged in belt-to-part units (linear in the grey level): the spread within the
+classes against the step between them. In the log domain a dark belt's noise and texture
+would look as large as the step to a part twice as bright.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ _FIT_STRIDE = 3
 _ITERATIONS = 4
 #: most boundary points kept per region
 _CONTOUR_POINTS = 120
-#: a log-step between belt and part below this (x the within-class spread) is no part
-MIN_SEPARATION = 4.0
+#: a step between belt and part below this (x the within-class spread) is no part
+MIN_SEPARATION = 3.0
 #: smallest step accepted in log units (about 10 % brightness)
 MIN_CONTRAST = 0.1
 
@@ -68,10 +71,12 @@ class Detection:
     field : (h, w) float32, the fitted smooth lighting field (log), belt level.
     belt : (h, w) float32, the belt's grey level there (``exp(field) - 1``).
     step : float, part level minus belt level (log); its sign is the polarity.
-    spread : float, robust within-class spread (log).
+    spread : float, robust within-class spread in belt-to-part units (the step is 1).
     mask : (h, w) uint8, 1 where part.
     labels : (h, w) int32, connected components of ``mask``.
     blobs : list of Blob, largest first.
+    border_share : share of the image's outermost coarse pixels in the part class.
+    grey : (h, w) float32, the coarse image (grey levels) the classes were fitted to.
     """
 
     small_log: np.ndarray
@@ -82,10 +87,12 @@ class Detection:
     mask: np.ndarray
     labels: np.ndarray
     blobs: list[Blob]
+    border_share: float = 0.0
+    grey: np.ndarray | None = None
 
     @property
     def separation(self) -> float:
-        return abs(self.step) / max(self.spread, 1e-6)
+        return 1.0 / max(self.spread, 1e-6)
 
     @property
     def has_contrast(self) -> bool:
@@ -143,7 +150,17 @@ def detect(image: np.ndarray, polarity: str = "auto", min_area_px: int = 16) -> 
         cls = new_cls
     field = np.tensordot(coef, full, axes=1).astype(np.float32)
     upper = (L - field) > 0.5 * step
-    lower_is_part = _part_is_lower(upper, polarity)
+    # the spread within the classes in belt-to-part units (linear: in the log domain a
+    # dark belt's noise and texture look as large as the step to the part)
+    exp_lower = np.exp(A @ coef)  # belt (lower level) + 1, on the sparse grid
+    grey = small[::_FIT_STRIDE, ::_FIT_STRIDE].ravel().astype(np.float32)
+    contrast = np.float32(max(math.expm1(min(step, 20.0)), 1e-6))
+    level = (grey + 1.0 - exp_lower) / (np.maximum(exp_lower, np.float32(1e-6)) * contrast)
+    dev_level = level - (Ls - A @ coef > 0.5 * step)
+    k = len(dev_level) // 2
+    level_spread = float(1.4826 * np.partition(np.abs(dev_level), k)[k]) + 1e-6
+    upper_share = _border_share(upper)
+    lower_is_part = _part_is_lower(upper_share, polarity)
     part = ~upper if lower_is_part else upper
     if lower_is_part:  # the belt is the upper level: refer the field to it
         field += np.float32(step)
@@ -161,17 +178,25 @@ def detect(image: np.ndarray, polarity: str = "auto", min_area_px: int = 16) -> 
             break
         touches = x == 0 or y == 0 or x + bw >= w or y + bh >= h
         blobs.append(Blob(int(lab), area, (x, y, bw, bh), touches, _contour(labels, lab, h, w)))
-    belt = np.maximum(np.exp(field) - np.float32(1.0), np.float32(0.5))
-    return Detection(L, field, belt, part_step, spread, mask, labels, blobs)
+    belt = np.maximum(cv2.exp(field) - np.float32(1.0), np.float32(0.5))
+    share = 1.0 - upper_share if lower_is_part else upper_share
+    grey_small = small.astype(np.float32)
+    return Detection(
+        L, field, belt, part_step, level_spread, mask, labels, blobs, share, grey_small
+    )
 
 
-def _part_is_lower(upper: np.ndarray, polarity: str) -> bool:
+def _border_share(upper: np.ndarray) -> float:
+    border = np.concatenate([upper[0], upper[-1], upper[1:-1, 0], upper[1:-1, -1]])
+    return float(border.mean())
+
+
+def _part_is_lower(upper_share: float, polarity: str) -> bool:
     if polarity == "bright":
         return False
     if polarity == "dark":
         return True
-    border = np.concatenate([upper[0], upper[-1], upper[1:-1, 0], upper[1:-1, -1]])
-    return bool(border.mean() > 0.5)
+    return upper_share > 0.5
 
 
 def _contour(labels: np.ndarray, lab: int, h: int, w: int) -> np.ndarray:
