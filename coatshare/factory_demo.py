@@ -72,7 +72,7 @@ class _Http:
             raise RuntimeError(f"{method} {path}: {err.code} {err.read().decode()}") from None
 
 
-class _Broker:
+class EmbeddedBroker:
     """The embedded MQTT broker (amqtt) on its own event loop thread."""
 
     def __init__(self) -> None:
@@ -175,7 +175,7 @@ def run_factory_demo(
     ensure_operator(edge_db, operator)
     say(f"edge gateway '{factory.site}' and cloud up (SQLite in {out})")
     server = _Server(create_app(edge_db, factory, promise_time_limit_s=2.0))
-    broker = _Broker()
+    broker = EmbeddedBroker()
     intake = ResultIntake(cloud_db, port=broker.port, client_id="cloud-demo")
     link = CloudLink(edge_db, factory.site, port=broker.port, resend_s=5.0)
     try:
@@ -328,4 +328,4 @@ def _report(result: DemoResult, factory, door_job: dict) -> Path:
     return path
 
 
-__all__ = ["BOOKINGS", "DemoResult", "run_factory_demo"]
+__all__ = ["BOOKINGS", "DemoResult", "EmbeddedBroker", "run_factory_demo"]

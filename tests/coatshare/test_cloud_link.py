@@ -4,9 +4,6 @@ Mosquitto (127.0.0.1:1883) is the production broker; amqtt is the embedded defau
 test uses a site id of its own, so tests never see each other's messages.
 """
 
-import asyncio
-import socket
-import threading
 import time
 import uuid
 
@@ -14,6 +11,7 @@ import pytest
 
 from cloud_brain.db import open_database as open_cloud
 from cloud_brain.intake import ResultIntake
+from coatshare.factory_demo import EmbeddedBroker
 from edge_gateway.cloud_link import CloudLink
 from edge_gateway.db import open_database as open_edge
 from edge_gateway.records import PartRecord, PartRecordStore
@@ -80,33 +78,9 @@ def test_records_reach_the_cloud_once_through_an_outage(edge, cloud):
         intake.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_the_embedded_broker_carries_the_same_exchange(edge, cloud):
-    from amqtt.broker import Broker
-
-    port = _free_port()
-    config = {
-        "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
-        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
-    }
-    loop = asyncio.new_event_loop()
-    broker = Broker(config, loop=loop)
-    ready = threading.Event()
-
-    def serve():
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(broker.start())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10)
+    broker = EmbeddedBroker()
+    port = broker.port
     engine, store = edge
     site = _site()
     intake = ResultIntake(cloud, port=port, client_id=f"cloud-{site}")
@@ -119,6 +93,4 @@ def test_the_embedded_broker_carries_the_same_exchange(edge, cloud):
     finally:
         link.stop()
         intake.stop()
-        asyncio.run_coroutine_threadsafe(broker.shutdown(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
+        broker.close()

@@ -1,13 +1,9 @@
 """``coatshare edge serve --mqtt`` and ``coatshare cloud serve`` as real processes on the
 real Mosquitto: a booking at the edge, a part record, the record in the cloud's API."""
 
-import json
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -16,41 +12,10 @@ import yaml
 from edge_gateway.db import open_database
 from edge_gateway.factory import DEMO_FACTORY
 from edge_gateway.records import PartRecord, PartRecordStore
+from tests.http_client import call, free_port, wait_up
 
 EDGE_TOKEN = "edge-operator-token-for-the-test"
 CLOUD_TOKEN = "cloud-operator-token-for-the-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _call(base, method, path, token=None, body=None):
-    req = urllib.request.Request(base + path, method=method)
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, data=data, timeout=120) as res:
-            return res.status, json.loads(res.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
-
-
-def _up(base, proc, timeout_s=60.0):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            return _call(base, "GET", "/health")
-        except (urllib.error.URLError, ConnectionError):
-            assert proc.poll() is None, proc.stdout.read()
-            assert time.monotonic() < deadline, "the service did not come up"
-            time.sleep(0.2)
 
 
 def test_a_record_made_at_the_edge_reaches_the_cloud_api(tmp_path):
@@ -59,7 +24,7 @@ def test_a_record_made_at_the_edge_reaches_the_cloud_api(tmp_path):
     factory["site"] = site
     factory_file = tmp_path / "factory.yaml"
     factory_file.write_text(yaml.safe_dump(factory))
-    cloud_port, edge_port = _free_port(), _free_port()
+    cloud_port, edge_port = free_port(), free_port()
     cli = [sys.executable, "-m", "coatshare"]
     cloud = subprocess.Popen(
         [*cli, "cloud", "serve", "--port", str(cloud_port), "--data", str(tmp_path / "cloud"),
@@ -74,14 +39,14 @@ def test_a_record_made_at_the_edge_reaches_the_cloud_api(tmp_path):
     )  # fmt: skip
     cloud_base, edge_base = f"http://127.0.0.1:{cloud_port}", f"http://127.0.0.1:{edge_port}"
     try:
-        assert _up(cloud_base, cloud)[0] == 200 and _up(edge_base, edge)[0] == 200
-        _, firm = _call(edge_base, "POST", "/firms", EDGE_TOKEN, {"id": "oak", "name": "Oak"})
+        assert wait_up(cloud_base, cloud)[0] == 200 and wait_up(edge_base, edge)[0] == 200
+        _, firm = call(edge_base, "POST", "/firms", EDGE_TOKEN, {"id": "oak", "name": "Oak"})
         due = (datetime.now(UTC) + timedelta(days=2)).isoformat()
         body = {"part_spec": "rect:width_mm=400,height_mm=300", "quantity": 4,
                 "finish": "clear-satin", "due_at": due}  # fmt: skip
-        status, quote = _call(edge_base, "POST", "/quotes", firm["token"], body)
+        status, quote = call(edge_base, "POST", "/quotes", firm["token"], body)
         assert status == 201, quote
-        _, job = _call(edge_base, "POST", f"/quotes/{quote['id']}/accept", firm["token"])
+        _, job = call(edge_base, "POST", f"/quotes/{quote['id']}/accept", firm["token"])
         engine = open_database(sqlite_path=tmp_path / "edge" / "edge.db")
         rid = PartRecordStore(engine).add(
             PartRecord("oak-001", "done", job_id=job["id"], passed=True, report={"ok": 1})
@@ -89,7 +54,7 @@ def test_a_record_made_at_the_edge_reaches_the_cloud_api(tmp_path):
         engine.dispose()
         deadline = time.monotonic() + 30
         while True:
-            status, rows = _call(cloud_base, "GET", f"/sites/{site}/records", CLOUD_TOKEN)
+            status, rows = call(cloud_base, "GET", f"/sites/{site}/records", CLOUD_TOKEN)
             if rows:
                 break
             assert time.monotonic() < deadline, "the record did not reach the cloud"
@@ -97,11 +62,11 @@ def test_a_record_made_at_the_edge_reaches_the_cloud_api(tmp_path):
         assert [(r["id"], r["job_id"], r["part_id"], r["passed"]) for r in rows] == [
             (rid, job["id"], "oak-001", True)
         ]
-        assert _call(edge_base, "GET", "/outbox", EDGE_TOKEN)[1]["waiting"] == 0
-        status, sites = _call(cloud_base, "GET", "/sites", CLOUD_TOKEN)
+        assert call(edge_base, "GET", "/outbox", EDGE_TOKEN)[1]["waiting"] == 0
+        status, sites = call(cloud_base, "GET", "/sites", CLOUD_TOKEN)
         ours = next(s for s in sites if s["site"] == site)
         assert (ours["messages"], ours["last_seq"]) == (1, 1)
-        assert _call(cloud_base, "GET", "/sites", "wrong")[0] == 401
+        assert call(cloud_base, "GET", "/sites", "wrong")[0] == 401
     finally:
         for proc in (edge, cloud):
             proc.terminate()
