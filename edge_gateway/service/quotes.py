@@ -194,32 +194,34 @@ class QuoteDesk:
             conn.execute(insert(quotes).values(**row))
         return self.get_quote(quote_id, firm_id)
 
-    def get_quote(self, quote_id: str, firm_id: str | None) -> dict:
-        """A quote (``firm_id`` None: any firm's, for staff); another firm's is not found."""
+    def _quote_row(self, quote_id: str, firm_id: str | None):
         with self.engine.connect() as conn:
             row = conn.execute(select(quotes).where(quotes.c.id == quote_id)).mappings().first()
         if row is None or (firm_id is not None and row["firm_id"] != firm_id):
             raise NotFoundError("quote", quote_id)
-        return _quote_view(row)
+        return row
+
+    def get_quote(self, quote_id: str, firm_id: str | None) -> dict:
+        """A quote (``firm_id`` None: any firm's, for staff); another firm's is not found."""
+        return _quote_view(self._quote_row(quote_id, firm_id))
 
     def accept(self, quote_id: str, firm_id: str, now: datetime | None = None) -> dict:
         """Book the quote: a queued job, if its promise still holds (see the module doc)."""
         now = now or datetime.now(UTC)
-        q = self.get_quote(quote_id, firm_id)
+        q = self._quote_row(quote_id, firm_id)
         if q["status"] != "open":
             raise ConflictError(f"quote {quote_id} is {q['status']}")
-        if _as_utc(datetime.fromisoformat(q["expires_at"])) <= now:
-            raise ConflictError(f"quote {quote_id} expired at {q['expires_at']}")
+        if _as_utc(q["expires_at"]) <= now:
+            raise ConflictError(f"quote {quote_id} expired at {iso_utc(q['expires_at'])}")
         offer = self.factory.offer(q["finish"])
         est = self.estimator.estimate(q["part_spec"], offer)
-        promised = _as_utc(datetime.fromisoformat(q["promise_at"]))
-        req = QuoteRequest(
-            q["part_spec"], q["quantity"], q["finish"], _as_utc(datetime.fromisoformat(q["due_at"]))
-        )
+        promised = _as_utc(q["promise_at"])
+        req = QuoteRequest(q["part_spec"], q["quantity"], q["finish"], _as_utc(q["due_at"]))
         completion = self._promise(req, est, now, margin=False)
         if completion > promised:
             raise ConflictError(
-                f"the promise of {q['promise_at']} no longer holds (other bookings came first): "
+                f"the promise of {promised.isoformat()} no longer holds "
+                "(other bookings came first): "
                 f"the job would complete {completion.isoformat()} now; ask for a new quote"
             )
         job_id = str(uuid.uuid4())
