@@ -230,12 +230,16 @@ class DryRunCell:
         self.controller.on_program(msg, self.now_s)
         deadline = self.now_s + EXECUTION_TIMEOUT_S
         result = refusal = None
+        n_results = n_statuses = -1
         while result is None and refusal is None:
             if self.now_s > deadline:
                 self.controller.on_command("abort", self.now_s)
                 refusal = StatusReport(program_id, ProgramState.ABORTED, fault_code="TIMEOUT")
                 break
             self.step()
+            if len(self.out.results) == n_results and len(self.out.statuses) == n_statuses:
+                continue
+            n_results, n_statuses = len(self.out.results), len(self.out.statuses)
             result = next((r for r in self.out.results if r.program_id == program_id), None)
             refusal = next(
                 (

@@ -133,6 +133,7 @@ class CellController:
             config.execution.stall_speed_fraction, config.execution.stall_time_s
         )
         self.q_meas: np.ndarray | None = None
+        self._joint_orders: dict[tuple[str, ...], tuple[list[int] | None, list[str]]] = {}
         self._last_js_s: float | None = None
         self._plan: ExecutionPlan | None = None
         self._run: RunRecord | None = None
@@ -217,13 +218,10 @@ class CellController:
         """
         self._now_s = now_s
         t_meas = now_s if measured_s is None else float(measured_s)
-        joints = self.robot.joint_names
-        index = {name: i for i, name in enumerate(names)}
-        missing = [j for j in joints if j not in index]
-        pos = list(positions)
+        order, missing = self._joint_order_of(tuple(names))
         q = None
-        if not missing and len(pos) == len(names):
-            q = np.array([pos[index[j]] for j in joints], dtype=float)
+        if order is not None and len(positions) == len(names):
+            q = np.asarray(positions, dtype=float)[order]
         if q is None or not np.isfinite(q).all():
             why = f"lacks {', '.join(missing)}" if missing else "has bad positions"
             if self.sm.state in (CellMode.RUNNING, CellMode.PAUSED):
@@ -237,6 +235,17 @@ class CellController:
             if self._run is not None:
                 self._run.account(progress, self.gun.paint_flowing(t_meas), t_meas)
         self._supervise(now_s)
+
+    def _joint_order_of(self, names: tuple[str, ...]) -> tuple[list[int] | None, list[str]]:
+        """Where the robot's joints are in a message naming ``names`` (None when some are
+        missing), and the missing ones; remembered per name list."""
+        known = self._joint_orders.get(names)
+        if known is None:
+            index = {name: i for i, name in enumerate(names)}
+            missing = [j for j in self.robot.joint_names if j not in index]
+            order = None if missing else [index[j] for j in self.robot.joint_names]
+            known = self._joint_orders[names] = (order, missing)
+        return known
 
     def on_interlocks(self, values: Mapping[str, bool], now_s: float) -> None:
         """An ``Interlocks`` message arrived: every signal in it at once."""

@@ -56,6 +56,7 @@ class Interlocks:
 
     def __init__(self, config: InterlockConfig) -> None:
         self.required = tuple(config.required)
+        self._order = tuple(sorted(self.required, key=lambda s: s != "estop"))
         self.timeout_s = float(config.timeout_s)
         self._value: dict[str, bool] = {}
         self._stamp: dict[str, float] = {}
@@ -88,8 +89,10 @@ class Interlocks:
 
     def problems(self, now_s: float) -> list[InterlockProblem]:
         """Every reason spraying is not permitted now, e-stop first."""
+        if self._all_safe(now_s):
+            return []
         out: list[InterlockProblem] = []
-        for signal in sorted(self.required, key=lambda s: s != "estop"):
+        for signal in self._order:
             value = self._value.get(signal)
             if value is None:
                 out.append(
@@ -112,9 +115,19 @@ class Interlocks:
                 out.append(InterlockProblem(signal, code, text))
         return out
 
+    def _all_safe(self, now_s: float) -> bool:
+        """Every required signal received, fresh and safe (the common case, checked often)."""
+        value, stamp, timeout = self._value, self._stamp, self.timeout_s
+        for signal in self._order:
+            if value.get(signal) is not SAFE_VALUE[signal]:
+                return False
+            if timeout > 0 and now_s - stamp[signal] > timeout:
+                return False
+        return True
+
     def spray_permitted(self, now_s: float) -> bool:
         """Whether the interlock chain permits triggering the gun."""
-        return not self.problems(now_s)
+        return self._all_safe(now_s)
 
     def snapshot(self) -> dict[str, bool | None]:
         return {s: self._value.get(s) for s in INTERLOCK_SIGNALS}

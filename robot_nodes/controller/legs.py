@@ -99,7 +99,8 @@ class Leg:
 
     def sample_at(self, tau_s: float) -> int:
         """Index of the last sample at or before time ``tau_s``."""
-        return int(np.clip(np.searchsorted(self.t_s, tau_s, side="right") - 1, 0, len(self) - 1))
+        k = int(self.t_s.searchsorted(tau_s, side="right")) - 1
+        return min(max(k, 0), len(self.t_s) - 1)
 
 
 def concat_legs(first: Leg, second: Leg, *, label: str | None = None) -> Leg:

@@ -19,6 +19,8 @@ end has been reached and settled.
 
 from __future__ import annotations
 
+import bisect
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,17 +74,29 @@ class Progress:
     p_mm: np.ndarray
 
 
-def _nearest_on_polyline(points: np.ndarray, x: np.ndarray) -> tuple[int, float, float]:
-    """Nearest point to ``x`` on the polyline ``points`` (M, d): segment, fraction, distance."""
-    if len(points) == 1:
-        return 0, 0.0, float(np.linalg.norm(points[0] - x))
-    a, b = points[:-1], points[1:]
-    d = b - a
-    dd = np.einsum("ij,ij->i", d, d)
-    f = np.clip(np.einsum("ij,ij->i", x - a, d) / np.where(dd > 0, dd, 1.0), 0.0, 1.0)
-    dist = np.linalg.norm(a + f[:, None] * d - x, axis=1)
-    i = int(np.argmin(dist))
-    return i, float(f[i]), float(dist[i])
+class _Segments:
+    """The segments of a polyline (M, d), precomputed once for repeated nearest-point
+    searches over short index ranges (two per joint state)."""
+
+    def __init__(self, points: np.ndarray) -> None:
+        self.points = np.ascontiguousarray(points, dtype=float)
+        self._d = np.diff(self.points, axis=0)
+        dd = np.einsum("ij,ij->i", self._d, self._d)
+        self._inv_dd = np.where(dd > 0, 1.0 / np.where(dd > 0, dd, 1.0), 0.0)
+
+    def nearest(self, lo: int, hi: int, x: np.ndarray) -> tuple[int, float, float]:
+        """Nearest point to ``x`` on the polyline through points ``lo .. hi - 1``:
+        segment (from ``lo``), fraction along it, distance."""
+        if hi - lo <= 1:
+            r = x - self.points[lo]
+            return 0, 0.0, math.sqrt(float(r @ r))
+        w = x - self.points[lo : hi - 1]
+        d = self._d[lo : hi - 1]
+        f = np.minimum(np.maximum((w * d).sum(axis=1) * self._inv_dd[lo : hi - 1], 0.0), 1.0)
+        e = w - f[:, None] * d
+        dist2 = (e * e).sum(axis=1)
+        i = int(dist2.argmin())
+        return i, float(f[i]), math.sqrt(float(dist2[i]))
 
 
 class ExecutionMonitor:
@@ -103,6 +117,13 @@ class ExecutionMonitor:
         self.t0_s = float(t0_s)
         self.chain = chain
         self._tcp = TcpPosition(chain)
+        self._q_path = _Segments(leg.q_rad)
+        self._p_path = _Segments(leg.p_mm)
+        # per-sample lookups as Python lists (one update reads a few of each)
+        self._t_s = leg.t_s.tolist()
+        self._s_mm = leg.s_mm.tolist()
+        self._waypoint = leg.waypoint.tolist()
+        self._phase = leg.phase.tolist()
         self.config = config
         self._k = 0
         self._last: Progress | None = None
@@ -128,38 +149,41 @@ class ExecutionMonitor:
     def update(self, now_s: float, q_rad: np.ndarray) -> Progress:
         """Take one measured joint vector (measured, or received, at ``now_s``)."""
         leg = self.leg
+        n = len(self._t_s)
         q = np.asarray(q_rad, dtype=float)
         t_rel = now_s - self.t0_s
-        k_time = leg.sample_at(t_rel)
+        k_time = min(max(bisect.bisect_right(self._t_s, t_rel) - 1, 0), n - 1)
         lo = self._k
-        hi = min(len(leg), max(k_time, lo) + _LOOKAHEAD + 1)
-        k_off, frac, _ = _nearest_on_polyline(leg.q_rad[lo:hi], q)
+        hi = min(n, max(k_time, lo) + _LOOKAHEAD + 1)
+        k_off, frac, _ = self._q_path.nearest(lo, hi, q)
         k = lo + k_off
         if frac > 1.0 - 1e-9:
             k, frac = k + 1, 0.0
-        if k >= len(leg) - 1:
-            k, frac = len(leg) - 1, 0.0
+        if k >= n - 1:
+            k, frac = n - 1, 0.0
         self._k = k
         p_meas = self._tcp.mm(q)
-        w_lo, w_hi = max(0, k - _TCP_WINDOW), min(len(leg), k + _TCP_WINDOW + 2)
-        _, _, err = _nearest_on_polyline(leg.p_mm[w_lo:w_hi], p_meas)
-        k1 = min(k + 1, len(leg) - 1)
-        t_cmd = float(leg.t_s[k] + frac * (leg.t_s[k1] - leg.t_s[k]))
-        s = float(leg.s_mm[k] + frac * (leg.s_mm[k1] - leg.s_mm[k]))
+        w_lo, w_hi = max(0, k - _TCP_WINDOW), min(n, k + _TCP_WINDOW + 2)
+        _, _, err = self._p_path.nearest(w_lo, w_hi, p_meas)
+        k1 = min(k + 1, n - 1)
+        t_s, s_mm = self._t_s, self._s_mm
+        t_cmd = t_s[k] + frac * (t_s[k1] - t_s[k])
+        s = s_mm[k] + frac * (s_mm[k1] - s_mm[k])
         lag = t_rel - t_cmd
         if self._last_js_s is not None and self._prev_p is not None:
             dt = now_s - self._last_js_s
             if dt > 1e-6:
-                v = float(np.linalg.norm(p_meas - self._prev_p)) / dt
+                step = p_meas - self._prev_p
+                v = math.sqrt(float(step @ step)) / dt
                 alpha = min(1.0, dt / _SPEED_TAU_S)
                 self._speed += alpha * (v - self._speed)
                 beta = min(1.0, dt / _LAG_TAU_S)
-                if k < len(leg) - 1:
+                if k < n - 1:
                     self._lag = lag if self._lag is None else self._lag + beta * (lag - self._lag)
         self._last_js_s = now_s
         self._prev_p = p_meas
         self.max_tracking_error_mm = max(self.max_tracking_error_mm, err)
-        if k == len(leg) - 1 and t_rel >= leg.duration_s:
+        if k == n - 1 and t_rel >= t_s[-1]:
             goal_err = float(np.linalg.norm(p_meas - leg.p_mm[-1]))
             if goal_err <= self.config.goal_tolerance_mm:
                 self.done = True
@@ -170,8 +194,8 @@ class ExecutionMonitor:
             t_cmd_s=t_cmd,
             lag_s=lag,
             tracking_error_mm=err,
-            waypoint=int(leg.waypoint[k1 if frac > 0.5 else k]),
-            phase=int(leg.phase[k1]),
+            waypoint=self._waypoint[k1 if frac > 0.5 else k],
+            phase=self._phase[k1],
             speed_mm_s=self._speed,
             p_mm=p_meas,
         )

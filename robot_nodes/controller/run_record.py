@@ -8,6 +8,7 @@ the spray time and length while paint flows. It builds the ``ProgramStatus`` and
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,7 +62,8 @@ class RunRecord:
         self.tracking_error_mm = p.tracking_error_mm
         self.max_tracking_error_mm = max(self.max_tracking_error_mm, p.tracking_error_mm)
         if paint_flowing and self._last_p_mm is not None and self._last_s is not None:
-            self.spray_length_mm += float(np.linalg.norm(p.p_mm - self._last_p_mm))
+            step = p.p_mm - self._last_p_mm
+            self.spray_length_mm += math.sqrt(float(step @ step))
             self.spray_time_s += now_s - self._last_s
         self._last_p_mm, self._last_s = p.p_mm, now_s
 

@@ -100,3 +100,28 @@ def test_trigger_schedule_compensates_latency_and_lag() -> None:
     assert sched.due(0.981, 0.02) == [(True, 10.0)]
     assert sched.due(3.5, 0.02) == [(False, 20.0), (True, 30.0)]
     assert sched.finished
+
+
+def test_segment_search_matches_a_dense_brute_force() -> None:
+    from robot_nodes.controller.monitor import _Segments
+
+    rng = np.random.default_rng(7)
+    points = np.cumsum(rng.normal(size=(40, 6)), axis=0)
+    points[12] = points[11]  # a zero-length segment
+    path = _Segments(points)
+    for _ in range(50):
+        lo = int(rng.integers(0, 35))
+        hi = int(rng.integers(lo + 2, 41))
+        x = points[lo] + rng.normal(scale=2.0, size=6)
+        k, frac, dist = path.nearest(lo, hi, x)
+        # every segment sampled at 2,001 points
+        f = np.linspace(0.0, 1.0, 2001)
+        seg = points[lo:hi]
+        cand = seg[:-1, None, :] + f[None, :, None] * np.diff(seg, axis=0)[:, None, :]
+        d = np.linalg.norm(cand - x, axis=2)
+        kb, fb = np.unravel_index(np.argmin(d), d.shape)
+        assert dist == pytest.approx(d[kb, fb], abs=1e-3)
+        found = points[lo + k] + frac * (points[lo + k + 1] - points[lo + k])
+        assert np.linalg.norm(found - x) == pytest.approx(dist, abs=1e-9)
+    k, frac, dist = path.nearest(5, 6, points[5] + [3, 4, 0, 0, 0, 0])
+    assert (k, frac, dist) == (0, 0.0, pytest.approx(5.0))
