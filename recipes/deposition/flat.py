@@ -62,15 +62,18 @@ def deposit_flat(grid: TopGrid, traj: GunTrajectory, gun: GunModel) -> np.ndarra
         return out
     pos = traj.position_mm[mask]
     dt = traj.dt_s[mask]
-    standoff = np.round((pos[:, 2] - grid.z_mm) / STANDOFF_RES_MM) * STANDOFF_RES_MM
+    standoff_i = np.round((pos[:, 2] - grid.z_mm) / STANDOFF_RES_MM).astype(np.int64)
     fan = traj.fan_x[mask]
     angle = np.mod(np.arctan2(fan[:, 1], fan[:, 0]), np.pi)  # fan is symmetric under 180°
-    angle = np.round(angle / FAN_ANGLE_RES_RAD) * FAN_ANGLE_RES_RAD
-    keys = np.column_stack([standoff, angle])
-    groups, inverse = np.unique(keys, axis=0, return_inverse=True)
+    angle_i = np.round(angle / FAN_ANGLE_RES_RAD).astype(np.int64)
+    # one integer key per (standoff, fan angle) bin, ordered as the pair
+    n_angles = int(round(np.pi / FAN_ANGLE_RES_RAD)) + 1
+    groups, inverse = np.unique(standoff_i * n_angles + angle_i, return_inverse=True)
     s = grid.spacing_mm
-    for gi, (h_mm, ang) in enumerate(groups):
-        sel = inverse.ravel() == gi
+    for gi, key in enumerate(groups.tolist()):
+        sel = inverse == gi
+        h_mm = (key // n_angles) * STANDOFF_RES_MM
+        ang = (key % n_angles) * FAN_ANGLE_RES_RAD
         kernel = _kernel(gun, s, float(h_mm), float(ang))
         r = kernel.shape[0] // 2
         # dwell map on the grid lattice, padded so every sample lands inside

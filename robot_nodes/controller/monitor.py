@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,8 +37,7 @@ _SPEED_TAU_S = 0.02
 _LAG_TAU_S = 0.05
 
 
-@dataclass(frozen=True)
-class Progress:
+class Progress(NamedTuple):
     """Where the robot is on the leg, from the last joint state.
 
     Attributes
@@ -58,7 +57,7 @@ class Progress:
     phase : int
     speed_mm_s : float
         Measured TCP speed (filtered).
-    p_mm : (3,) ndarray
+    p_mm : (x, y, z) floats
         Measured TCP position.
     """
 
@@ -71,7 +70,7 @@ class Progress:
     waypoint: int
     phase: int
     speed_mm_s: float
-    p_mm: np.ndarray
+    p_mm: tuple[float, float, float]
 
 
 class _Segments:
@@ -99,6 +98,40 @@ class _Segments:
         return i, float(f[i]), math.sqrt(float(dist2[i]))
 
 
+class _Path3:
+    """A 3-D polyline as plain floats: the distance from a point to a few of its segments
+    (the commanded TCP path near the robot), cheaper in Python than in numpy at this size."""
+
+    def __init__(self, points: np.ndarray) -> None:
+        pts = [tuple(p) for p in np.asarray(points, dtype=float).tolist()]
+        self._a = pts[:-1]
+        self._d = [
+            (b[0] - a[0], b[1] - a[1], b[2] - a[2]) for a, b in zip(pts[:-1], pts[1:], strict=True)
+        ]
+        self._dd = [dx * dx + dy * dy + dz * dz for dx, dy, dz in self._d]
+        self._last = pts[-1]
+
+    def distance(self, lo: int, hi: int, p: tuple[float, float, float]) -> float:
+        """Distance from ``p`` to the polyline through points ``lo .. hi - 1``."""
+        px, py, pz = p
+        if hi - lo <= 1:
+            ax, ay, az = self._a[lo] if lo < len(self._a) else self._last
+            return math.sqrt((px - ax) ** 2 + (py - ay) ** 2 + (pz - az) ** 2)
+        best = math.inf
+        for i in range(lo, hi - 1):
+            ax, ay, az = self._a[i]
+            dx, dy, dz = self._d[i]
+            wx, wy, wz = px - ax, py - ay, pz - az
+            dd = self._dd[i]
+            f = (wx * dx + wy * dy + wz * dz) / dd if dd > 0 else 0.0
+            f = 0.0 if f < 0.0 else 1.0 if f > 1.0 else f
+            ex, ey, ez = wx - f * dx, wy - f * dy, wz - f * dz
+            e2 = ex * ex + ey * ey + ez * ez
+            if e2 < best:
+                best = e2
+        return math.sqrt(best)
+
+
 class ExecutionMonitor:
     """Follows the execution of one leg.
 
@@ -118,7 +151,8 @@ class ExecutionMonitor:
         self.chain = chain
         self._tcp = TcpPosition(chain)
         self._q_path = _Segments(leg.q_rad)
-        self._p_path = _Segments(leg.p_mm)
+        self._p_path = _Path3(leg.p_mm)
+        self._p_end = tuple(float(v) for v in leg.p_mm[-1])
         # per-sample lookups as Python lists (one update reads a few of each)
         self._t_s = leg.t_s.tolist()
         self._s_mm = leg.s_mm.tolist()
@@ -128,7 +162,7 @@ class ExecutionMonitor:
         self._k = 0
         self._last: Progress | None = None
         self._last_js_s: float | None = None
-        self._prev_p: np.ndarray | None = None
+        self._prev_p: tuple[float, float, float] | None = None
         self._speed = 0.0
         self._lag: float | None = None
         self.max_tracking_error_mm = 0.0
@@ -148,7 +182,6 @@ class ExecutionMonitor:
 
     def update(self, now_s: float, q_rad: np.ndarray) -> Progress:
         """Take one measured joint vector (measured, or received, at ``now_s``)."""
-        leg = self.leg
         n = len(self._t_s)
         q = np.asarray(q_rad, dtype=float)
         t_rel = now_s - self.t0_s
@@ -162,9 +195,9 @@ class ExecutionMonitor:
         if k >= n - 1:
             k, frac = n - 1, 0.0
         self._k = k
-        p_meas = self._tcp.mm(q)
+        p_meas = self._tcp.xyz_mm(q)
         w_lo, w_hi = max(0, k - _TCP_WINDOW), min(n, k + _TCP_WINDOW + 2)
-        _, _, err = self._p_path.nearest(w_lo, w_hi, p_meas)
+        err = self._p_path.distance(w_lo, w_hi, p_meas)
         k1 = min(k + 1, n - 1)
         t_s, s_mm = self._t_s, self._s_mm
         t_cmd = t_s[k] + frac * (t_s[k1] - t_s[k])
@@ -173,8 +206,7 @@ class ExecutionMonitor:
         if self._last_js_s is not None and self._prev_p is not None:
             dt = now_s - self._last_js_s
             if dt > 1e-6:
-                step = p_meas - self._prev_p
-                v = math.sqrt(float(step @ step)) / dt
+                v = math.dist(p_meas, self._prev_p) / dt
                 alpha = min(1.0, dt / _SPEED_TAU_S)
                 self._speed += alpha * (v - self._speed)
                 beta = min(1.0, dt / _LAG_TAU_S)
@@ -184,7 +216,7 @@ class ExecutionMonitor:
         self._prev_p = p_meas
         self.max_tracking_error_mm = max(self.max_tracking_error_mm, err)
         if k == n - 1 and t_rel >= t_s[-1]:
-            goal_err = float(np.linalg.norm(p_meas - leg.p_mm[-1]))
+            goal_err = math.dist(p_meas, self._p_end)
             if goal_err <= self.config.goal_tolerance_mm:
                 self.done = True
         self._last = Progress(

@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from robot_nodes.controller.legs import PROGRAM
 from robot_nodes.controller.monitor import Progress
 from robot_nodes.controller.planning import ExecutionPlan
@@ -48,7 +46,7 @@ class RunRecord:
     spray_length_mm: float = 0.0
     s_painted_mm: float = 0.0
     _last_s: float | None = None
-    _last_p_mm: np.ndarray | None = None
+    _last_p_mm: tuple[float, float, float] | None = None
 
     @property
     def program_id(self) -> str:
@@ -62,8 +60,7 @@ class RunRecord:
         self.tracking_error_mm = p.tracking_error_mm
         self.max_tracking_error_mm = max(self.max_tracking_error_mm, p.tracking_error_mm)
         if paint_flowing and self._last_p_mm is not None and self._last_s is not None:
-            step = p.p_mm - self._last_p_mm
-            self.spray_length_mm += math.sqrt(float(step @ step))
+            self.spray_length_mm += math.dist(p.p_mm, self._last_p_mm)
             self.spray_time_s += now_s - self._last_s
         self._last_p_mm, self._last_s = p.p_mm, now_s
 

@@ -39,9 +39,15 @@ class TcpPosition:
 
     def mm(self, q_rad: Sequence[float]) -> np.ndarray:
         """(3,) TCP position in the base frame, millimetres, for ``q_rad`` (n,)."""
+        return np.array(self.xyz_mm(q_rad))
+
+    def xyz_mm(self, q_rad: Sequence[float]) -> tuple[float, float, float]:
+        """TCP position (x, y, z) in the base frame, millimetres, for ``q_rad`` (n,)."""
         x, y, z = self._tip
         for ((kx, ky, kz), r, (tx, ty, tz)), angle in zip(
-            self._joints, reversed(list(q_rad)), strict=True
+            self._joints,
+            reversed(q_rad.tolist() if isinstance(q_rad, np.ndarray) else list(q_rad)),
+            strict=True,
         ):
             s, c1 = math.sin(angle), 1.0 - math.cos(angle)
             cx, cy, cz = ky * z - kz * y, kz * x - kx * z, kx * y - ky * x
@@ -52,7 +58,7 @@ class TcpPosition:
                 r[3] * x + r[4] * y + r[5] * z + ty,
                 r[6] * x + r[7] * y + r[8] * z + tz,
             )
-        return np.array((x * 1000.0, y * 1000.0, z * 1000.0))
+        return (x * 1000.0, y * 1000.0, z * 1000.0)
 
 
 __all__ = ["TcpPosition"]

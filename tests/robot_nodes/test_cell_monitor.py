@@ -125,3 +125,17 @@ def test_segment_search_matches_a_dense_brute_force() -> None:
         assert np.linalg.norm(found - x) == pytest.approx(dist, abs=1e-9)
     k, frac, dist = path.nearest(5, 6, points[5] + [3, 4, 0, 0, 0, 0])
     assert (k, frac, dist) == (0, 0.0, pytest.approx(5.0))
+
+
+def test_tcp_window_distance_matches_the_segment_search() -> None:
+    from robot_nodes.controller.monitor import _Path3, _Segments
+
+    rng = np.random.default_rng(11)
+    points = 1000.0 + np.cumsum(rng.normal(scale=2.0, size=(30, 3)), axis=0)
+    points[7] = points[6]
+    fast, ref = _Path3(points), _Segments(points)
+    for _ in range(100):
+        lo = int(rng.integers(0, 28))
+        hi = int(rng.integers(lo + 1, 31))
+        p = points[lo] + rng.normal(scale=3.0, size=3)
+        assert fast.distance(lo, hi, tuple(p)) == pytest.approx(ref.nearest(lo, hi, p)[2], abs=1e-9)
