@@ -276,7 +276,7 @@ class SimCell:
             events.append(hit)
         gun_on = self.valve.output(now_s) and state.spray_allowed and self._collision_fault is None
         if self.cycle is not None:
-            self.cycle.record(now_s, q.copy(), self.valve.commanded, gun_on)
+            self.cycle.record(now_s, q, self.valve.commanded, gun_on)
         self._feed(faults)
         for event in self.conveyor.step(dt_s, stopped=not state.conveyor_running):
             t_event = now_s + dt_s
@@ -308,7 +308,7 @@ class SimCell:
             return None
         q = self.follower.q
         self._clearance_mm -= float(np.abs(q - self._q_checked).sum()) * REACH_MM
-        self._q_checked = q.copy()
+        self._q_checked = q  # the follower replaces its q, never changes it in place
         if self._clearance_mm > CONTACT_MM:
             return None
         if (self.robot.joint_positions() != q).any():  # PyBullet's joints follow lazily

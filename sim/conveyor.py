@@ -72,6 +72,7 @@ class Conveyor:
     parts: list[BeltPart] = field(default_factory=list)
     travel_mm: float = 0.0
     _next_uid: int = 0
+    _waiting: tuple[FedPart, float] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def for_cell(cls, cell) -> Conveyor:
@@ -133,7 +134,9 @@ class Conveyor:
     def can_load(self, fed: FedPart) -> bool:
         """The entry zone has room for ``fed`` with the gap to the part ahead."""
         s = 0.5 * sum(self.entry_zone_mm)
-        half = self.half_length_mm(fed)
+        if self._waiting is None or self._waiting[0] is not fed:  # asked every step while full
+            self._waiting = (fed, self.half_length_mm(fed))
+        half = self._waiting[1]
         return all(p.s_mm - p.half_length_mm >= s + half + self.gap_mm for p in self.parts)
 
     def load(self, fed: FedPart) -> BeltPart:

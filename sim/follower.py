@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -65,12 +66,17 @@ class _Trajectory:
             return pos[k] + u * (pos[k + 1] - pos[k])
         u2 = u * u
         u3 = u2 * u
-        h00 = 2 * u3 - 3 * u2 + 1
-        h10 = (u3 - 2 * u2 + u) * h
-        h01 = -2 * u3 + 3 * u2
-        h11 = (u3 - u2) * h
-        v = self.vel
-        return h00 * pos[k] + h10 * v[k] + h01 * pos[k + 1] + h11 * v[k + 1]
+        basis = np.array(
+            (2 * u3 - 3 * u2 + 1, (u3 - 2 * u2 + u) * h, -2 * u3 + 3 * u2, (u3 - u2) * h)
+        )
+        return basis @ self._hermite_rows[k]
+
+    @cached_property
+    def _hermite_rows(self) -> np.ndarray:
+        """(K - 1, 4, n): p_k, v_k, p_k+1, v_k+1 of every interval, for one product per
+        sample with the cubic Hermite basis."""
+        pos, vel = self.pos, self.vel
+        return np.stack([pos[:-1], vel[:-1], pos[1:], vel[1:]], axis=1)
 
     @property
     def end_s(self) -> float:
@@ -180,16 +186,17 @@ class TrajectoryFollower:
         self._last_s = now_s
         ref = self.reference(now_s)
         self._advance(now_s)
+        # q and qd are replaced, never changed in place: holders of the old arrays keep them
         if self.frozen:
             self.qd = np.zeros_like(self.q)
         elif dt > 0:
-            q_old = self.q.copy()
+            q_old = self.q
             if self.tau_s > 0:
-                self.q = ref + (self.q - ref) * math.exp(-dt / self.tau_s)
+                self.q = ref + (q_old - ref) * math.exp(-dt / self.tau_s)
             else:
                 self.q = ref
-            self.qd = (self.q - q_old) / dt
-        return self.q + self.offset, self.qd.copy()
+            self.qd = (self.q - q_old) * (1.0 / dt)
+        return self.q + self.offset, self.qd
 
     def set_from_message(self, msg: Any, now_s: float, clock_ns: int | None = None) -> None:
         """Take a ``trajectory_msgs/JointTrajectory`` (either backend).
