@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -217,10 +216,10 @@ def _publisher(kind: str, domain_id: int, duration_s: float, rate_hz: float) -> 
 
 def bench_stream(kind: str, duration_s: float, rate_hz: float) -> dict[str, Any]:
     """Publisher in a child process, subscriber here; loss and latency."""
-    from robot_nodes.bus import QOS_SENSOR_DATA, create_bus
+    from robot_nodes.bus import QOS_SENSOR_DATA, create_bus, lease_domain_id
     from robot_nodes.bus.dds import LOOPBACK_CONFIG_XML
 
-    domain_id = random.SystemRandom().randint(1, 200)
+    domain_id = (_lease := lease_domain_id()).domain_id  # locked until this function returns
     proc = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.robot_nodes_bench", "--peer", kind,
          str(domain_id), str(duration_s), str(rate_hz)],

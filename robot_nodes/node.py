@@ -7,10 +7,11 @@ gun switches). Planning runs in one worker thread; everything else in the thread
 spins the bus.
 
 **Time.** On the host's monotonic clock, or with ``use_sim_time`` (cell configuration, or
-``--use-sim-time``) on ``/clock`` (:mod:`robot_nodes.node_time`): the tick timer fires on
-sim time, joint states are dated by their stamps, legs and timed gun switches are stamped
-in sim time, and as ``/clock`` advances (after the tick) the node grants a simulator the
-next steps on ``clock_grant`` (lock-step). Before the first ``/clock`` nothing
+``--use-sim-time``) on ``/clock`` (:mod:`robot_nodes.node_time`). On either clock joint
+states are dated by their stamps when plausible (on receipt otherwise). On sim time the
+tick timer fires on sim time, legs and timed gun switches are stamped in sim time, and as
+``/clock`` advances (after the tick) the node grants a simulator the next steps on
+``clock_grant`` (lock-step). Before the first ``/clock`` nothing
 time-dependent happens: programs and commands wait for it, joint states and interlocks
 (repeated by their senders) are dropped. A wall timer loads a program whose planning has
 finished even while sim time stands (a simulator waiting for the cell's first move).

@@ -41,6 +41,7 @@ from robot_nodes.bus.api import (
     normalize_namespace,
     resolve_topic_name,
 )
+from robot_nodes.bus.domain_ids import DomainIdLease, lease_domain_id
 
 BackendName = Literal["dds", "rclpy"]
 BACKENDS: tuple[str, ...] = ("dds", "rclpy")
@@ -99,6 +100,7 @@ __all__ = [
     "QOS_STATUS",
     "BackendName",
     "Bus",
+    "DomainIdLease",
     "Durability",
     "Publisher",
     "QosProfile",
@@ -107,6 +109,7 @@ __all__ = [
     "Timer",
     "create_bus",
     "dds_topic_name",
+    "lease_domain_id",
     "normalize_namespace",
     "resolve_topic_name",
 ]

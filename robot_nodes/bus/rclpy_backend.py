@@ -1,8 +1,20 @@
-"""The ``rclpy`` bus backend, for the ROS 2 image (Humble or newer).
+"""The ``rclpy`` bus backend, for the ROS 2 Jazzy image of ``compose/`` (also Humble).
 
 ``rclpy`` and the generated message packages (``sensor_msgs``, ``coatshare_interfaces``
 built with colcon from ``interfaces/``) are imported here and only here, inside the
 methods, so the rest of the project imports without a ROS 2 installation.
+
+API used, checked against rclpy of Jazzy (and Humble): ``rclpy.init(args=, context=,
+domain_id=)`` (keyword-only; a private ``Context`` installs no signal handlers, the CLI
+keeps its own), ``rclpy.create_node(name, namespace=, context=, parameter_overrides=)``,
+``Node.create_publisher/create_subscription(msg_type, topic, callback, qos)``,
+``Node.create_timer(period, callback, clock=)``, ``Clock(clock_type=ClockType.STEADY_TIME)``,
+``SingleThreadedExecutor(context=)``, ``Node.count_publishers``,
+``Node.get_publishers_info_by_topic``. Jazzy's rclpy inspects a subscription callback's
+signature and passes a ``MessageInfo`` to one that takes two arguments, and later releases
+pass a ``TimerInfo`` to a timer callback that takes one: the bus hands rclpy closures of
+exactly one (message) and zero arguments, so a node's callback (often ``f(*args)``, as the
+cell node's error guard) is never called with either.
 """
 
 from __future__ import annotations
@@ -34,6 +46,15 @@ def to_rclpy_qos(qos: QosProfile) -> Any:
             else DurabilityPolicy.VOLATILE
         ),
     )
+
+
+def _no_timer_info(callback: Callable[[], None]) -> Callable[[], None]:
+    """``callback`` behind a closure of no arguments: rclpy passes no ``TimerInfo``."""
+
+    def on_timer() -> None:
+        callback()
+
+    return on_timer
 
 
 class _RclpyPublisher:
@@ -126,14 +147,19 @@ class RclpyBus(BusBase):
     def create_subscription(
         self, msg_type: type, topic: str, callback: Callable[[Any], None], qos: QosProfile
     ) -> _RclpySubscription:
-        subscription = self._node.create_subscription(msg_type, topic, callback, to_rclpy_qos(qos))
+        def on_message(msg: Any) -> None:  # one argument: rclpy passes no MessageInfo
+            callback(msg)
+
+        subscription = self._node.create_subscription(
+            msg_type, topic, on_message, to_rclpy_qos(qos)
+        )
         return _RclpySubscription(subscription, self._node)
 
     def create_timer(self, period_s: float, callback: Callable[[], None]) -> Any:
         """A timer on the node's clock (ROS time: sim time under ``use_sim_time``)."""
         if period_s <= 0:
             raise InvalidInputError("period_s", f"must be positive, got {period_s}")
-        return self._node.create_timer(period_s, callback)
+        return self._node.create_timer(period_s, _no_timer_info(callback))
 
     def create_wall_timer(self, period_s: float, callback: Callable[[], None]) -> Any:
         """A timer on the steady clock, whatever ``use_sim_time`` says."""
@@ -142,7 +168,7 @@ class RclpyBus(BusBase):
         if period_s <= 0:
             raise InvalidInputError("period_s", f"must be positive, got {period_s}")
         return self._node.create_timer(
-            period_s, callback, clock=Clock(clock_type=ClockType.STEADY_TIME)
+            period_s, _no_timer_info(callback), clock=Clock(clock_type=ClockType.STEADY_TIME)
         )
 
     def spin_once(self, timeout_s: float = 0.1) -> None:

@@ -4,7 +4,8 @@
 :class:`~robot_nodes.controller.faults.ProgramRejected` (fault code + reason):
 
 1. the message: ids, array lengths, at least two waypoints, finite poses, unit quaternions,
-   speeds > 0 and within the cell's limit, gun off on the approach, stamp not too old;
+   speeds > 0 and within the cell's limit (the approach's entry 0, which the cell does not
+   use, finite and >= 0), gun off on the approach, stamp not too old;
 2. the approval: the cell has an approval key, the program is signed with it, and the
    signature verifies over (recipe id, version, hash);
 3. the recipe: the cell holds that version, with that hash;
@@ -130,6 +131,12 @@ def _check_message(msg: Any, config: CellConfig, now_wall_ns: int | None) -> np.
             f"{where}: waypoints[{i}].orientation has norm {qn[i]:.4f}, expected 1",
         )
     speed = np.asarray(list(msg.tool_speed_mm_s), dtype=float)
+    if not (math.isfinite(speed[0]) and speed[0] >= 0):
+        raise _reject(
+            FaultCode.SPEED_INVALID,
+            f"{where}: tool_speed_mm_s[0] = {speed[0]} (the approach to waypoints[0]), "
+            "must be finite and >= 0",
+        )
     bad = np.flatnonzero(~np.isfinite(speed[1:]) | ~(speed[1:] > 0)) + 1
     if len(bad):
         i = int(bad[0])

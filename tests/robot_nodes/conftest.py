@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import random
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
+from robot_nodes.bus.domain_ids import lease_domain_id
 from robot_nodes.kinematics import RobotModel, load_painter6
 from robot_nodes.toolpath import ToolPath
 
@@ -47,6 +48,8 @@ def painter6() -> RobotModel:
 
 
 @pytest.fixture
-def domain_id() -> int:
-    """A DDS domain id in 1..200 of its own for each test."""
-    return random.SystemRandom().randint(1, 200)
+def domain_id() -> Iterator[int]:
+    """A DDS domain id of its own for each test, locked against every other test and run on
+    this machine until the test ends (:mod:`robot_nodes.bus.domain_ids`)."""
+    with lease_domain_id() as lease:
+        yield lease.domain_id

@@ -129,29 +129,67 @@ def test_program_runs_to_done_with_the_gun_on_exactly_along_the_strokes(cell: Ce
     assert not cell.driver.gun_is_on()
 
 
-BAD: list[tuple[str, Any, FaultCode]] = [
-    ("unsigned", lambda m: setattr(m, "signature", []), FaultCode.SIGNATURE_MISSING),
-    ("tampered", lambda m: setattr(m.waypoints[3].position, "z", 0.3), FaultCode.PROGRAM_MISMATCH),
-    ("unknown recipe", lambda m: setattr(m, "recipe_id", "chair"), FaultCode.SIGNATURE_INVALID),
-    ("nan", lambda m: setattr(m.waypoints[2].position, "y", math.nan), FaultCode.POSE_NOT_FINITE),
-    ("inf speed", lambda m: m.tool_speed_mm_s.__setitem__(2, math.inf), FaultCode.SPEED_INVALID),
-    ("too fast", lambda m: m.tool_speed_mm_s.__setitem__(2, 2000.0), FaultCode.SPEED_LIMIT),
+def _placed_at(dx_m: float, dy_m: float, dz_m: float):
+    """The program as an edge sends it in the robot base frame for a part located this far
+    from the default station pose (700, -240, 500) mm."""
+
+    def apply(msg: Any) -> None:
+        T = cell_config().T_base_part.copy()
+        T[:3, 3] += [dx_m, dy_m, dz_m]
+        placed = program_msg(DOC, frame_id="base_link", T_frame_part=T)
+        msg.frame_id, msg.waypoints = placed.frame_id, placed.waypoints
+
+    return apply
+
+
+BAD: list[tuple[str, Any, FaultCode, str]] = [
+    ("unsigned", lambda m: setattr(m, "signature", []), FaultCode.SIGNATURE_MISSING, "not signed"),
+    ("tampered", lambda m: setattr(m.waypoints[3].position, "z", 0.3), FaultCode.PROGRAM_MISMATCH,
+     "waypoints[3] is 82.00 mm"),
+    ("unknown recipe", lambda m: setattr(m, "recipe_id", "chair"), FaultCode.SIGNATURE_INVALID,
+     "recipe 'chair' v1"),
+    ("nan", lambda m: setattr(m.waypoints[2].position, "y", math.nan), FaultCode.POSE_NOT_FINITE,
+     "waypoints[2] has a non-finite value"),
+    ("inf speed", lambda m: m.tool_speed_mm_s.__setitem__(2, math.inf), FaultCode.SPEED_INVALID,
+     "tool_speed_mm_s[2] = inf"),
+    ("nan approach speed", lambda m: m.tool_speed_mm_s.__setitem__(0, math.nan),
+     FaultCode.SPEED_INVALID, "tool_speed_mm_s[0] = nan (the approach to waypoints[0])"),
+    ("negative approach speed", lambda m: m.tool_speed_mm_s.__setitem__(0, -300.0),
+     FaultCode.SPEED_INVALID, "tool_speed_mm_s[0] = -300.0 (the approach to waypoints[0])"),
+    ("too fast", lambda m: m.tool_speed_mm_s.__setitem__(2, 2000.0), FaultCode.SPEED_LIMIT,
+     "tool_speed_mm_s[2] = 2000.0 mm/s"),
     ("empty", lambda m: (setattr(m, "waypoints", []), setattr(m, "tool_speed_mm_s", []),
-                         setattr(m, "trigger", [])), FaultCode.PROGRAM_EMPTY),
+                         setattr(m, "trigger", [])), FaultCode.PROGRAM_EMPTY, "no waypoints"),
+    # a part located 0.9 m above the station: the path leaves the workspace box
+    ("outside workspace", _placed_at(0.0, 0.0, 0.9), FaultCode.OUTSIDE_WORKSPACE,
+     "waypoints[0] at (640.0, -220.0, 1618.0) mm in base_link is outside the workspace"),
+    # inside the box but beyond painter6's reach (IK in the planning worker)
+    ("unreachable", _placed_at(0.6, 1.0, -0.1), FaultCode.UNREACHABLE,
+     "TCP at (1410.0, 780.0, 618.0) mm: no usable IK solution: 8 beyond reach"),
 ]  # fmt: skip
 
 
-def test_bad_programs_are_refused_the_gun_stays_off_and_the_cell_keeps_working(cell) -> None:
+def test_bad_programs_are_refused_the_gun_stays_off_and_the_cell_keeps_working(painter6) -> None:
     from robot_nodes.bus import dds_types
 
-    for i, (name, mutate, code) in enumerate(BAD):
+    # placements far from the station pass the placement check, so that the workspace and
+    # reachability checks behind it are reached
+    station = {"T_base_part": {"xyz_mm": [700.0, -240.0, 500.0], "rpy_deg": [0.0, 0.0, 0.0]},
+               "placement_tolerance_mm": 2000.0}  # fmt: skip
+    cell = Cell(painter6, cell_config(interlocks={"timeout_s": 0.0}, station=station))
+    for i, (name, mutate, code, text) in enumerate(BAD):
         msg = program_msg(DOC, program_id=f"bad-{i}", stamp_ns=T0_NS + round(cell.t * 1e9))
         mutate(msg)
         cell.ctl.on_program(msg, cell.t)
         cell.run(0.05)
-        rejected = [s for s in cell.statuses(f"bad-{i}") if s.state is ProgramState.REJECTED]
+        statuses = cell.statuses(f"bad-{i}")
+        rejected = [s for s in statuses if s.state is ProgramState.REJECTED]
         assert [s.fault_code for s in rejected] == [code], name
-        assert rejected[0].fault_text
+        assert text in rejected[0].fault_text, (name, rejected[0].fault_text)
+        assert rejected[0].fault_text.startswith(f"program 'bad-{i}'"), name
+        assert ProgramState.RUNNING not in [s.state for s in statuses], name
+        assert cell.driver.gun == [] and cell.driver.legs == [], name
+        assert cell.ctl.state is CellMode.IDLE, name
     JointState = dds_types.get_type("sensor_msgs/msg/JointState")
     cell.ctl.on_program(JointState(name=["joint_1"]), cell.t)  # a message of the wrong type
     assert cell.last.fault_code == FaultCode.WRONG_MESSAGE_TYPE
@@ -159,7 +197,11 @@ def test_bad_programs_are_refused_the_gun_stays_off_and_the_cell_keeps_working(c
     assert cell.driver.gun == [] and cell.driver.legs == [] and cell.ctl.state is CellMode.IDLE
     cell.send("good")
     cell.run_until_state(CellMode.IDLE)
-    assert cell.last.state is ProgramState.DONE
+    assert cell.last.state is ProgramState.DONE and cell.last.program_id == "good"
+    assert [on for _, on in cell.driver.gun] == [True, False, True, False]
+    (result,) = cell.driver.results
+    assert result.program_id == "good" and result.completed
+    assert result.spray_length_mm == pytest.approx(2 * STROKE_MM, abs=3.0)
 
 
 def test_unknown_recipe_version_signed_correctly(painter6) -> None:

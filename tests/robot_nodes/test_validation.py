@@ -100,6 +100,12 @@ CASES: list[tuple[str, Callable[[Any], None], FaultCode, str]] = [
      "tool_speed_mm_s[4]"),
     ("nan speed", lambda m: m.tool_speed_mm_s.__setitem__(4, math.nan), FaultCode.SPEED_INVALID,
      "tool_speed_mm_s[4]"),
+    ("nan approach speed", lambda m: m.tool_speed_mm_s.__setitem__(0, math.nan),
+     FaultCode.SPEED_INVALID, "tool_speed_mm_s[0] = nan (the approach to waypoints[0])"),
+    ("inf approach speed", lambda m: m.tool_speed_mm_s.__setitem__(0, math.inf),
+     FaultCode.SPEED_INVALID, "tool_speed_mm_s[0] = inf (the approach to waypoints[0])"),
+    ("negative approach speed", lambda m: m.tool_speed_mm_s.__setitem__(0, -5.0),
+     FaultCode.SPEED_INVALID, "tool_speed_mm_s[0] = -5.0 (the approach to waypoints[0])"),
     ("over speed", lambda m: m.tool_speed_mm_s.__setitem__(2, 1600.0), FaultCode.SPEED_LIMIT,
      "exceeds the cell's limit of 1500"),
     ("trigger on approach", lambda m: m.trigger.__setitem__(0, True), FaultCode.PROGRAM_MALFORMED,
@@ -138,6 +144,18 @@ def test_bad_programs_are_refused_with_code_and_reason(
         check(msg, config, store)
     assert err.value.code is code, err.value.text
     assert text in err.value.text
+
+
+def test_approach_speed_zero_is_accepted(doc, config, store) -> None:
+    """Entry 0 describes the approach, which the cell makes in joint space: 0 (as densified
+    paths carry it) is a valid value, not a refusal."""
+    msg = program_msg(doc)
+    msg.tool_speed_mm_s[0] = 0.0
+    accepted = check(msg, config, store)
+    assert accepted.path.speed_mm_s[0] == 0.0
+    np.testing.assert_allclose(
+        accepted.path.speed_mm_s[1:], doc.program.to_program().speed_mm_s[1:]
+    )
 
 
 def test_unknown_recipe_and_version(doc, config) -> None:

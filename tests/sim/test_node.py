@@ -6,7 +6,6 @@ sim time."""
 from __future__ import annotations
 
 import json
-import random
 import time
 
 import numpy as np
@@ -15,6 +14,7 @@ import yaml
 
 from robot_nodes.bus import QOS_CLOCK, QOS_DEFAULT, QOS_LATCHED, QOS_SENSOR_DATA, QOS_STATUS
 from robot_nodes.bus.dds import LOOPBACK_CONFIG_XML
+from robot_nodes.bus.domain_ids import lease_domain_id
 from robot_nodes.cell_bus import create_cell_bus
 from sim._cdr import ImagePublisher, JointStatePublisher
 from sim.cell import CollisionEvent, GunValve
@@ -36,7 +36,7 @@ def _world(**feed):
 
 @pytest.fixture
 def buses():
-    domain = random.SystemRandom().randint(1, 200)
+    domain = (_lease := lease_domain_id()).domain_id  # locked until the fixture ends
     made = []
 
     def make(name: str):

@@ -13,12 +13,12 @@ so the faults are placed by sim time after a door's arrival.
 from __future__ import annotations
 
 import json
-import random
 
 import numpy as np
 import pytest
 import yaml
 
+from robot_nodes.bus.domain_ids import lease_domain_id
 from sim.report import write_report
 from sim.run import ProductionRun, RunOptions
 
@@ -40,7 +40,7 @@ def production(tmp_path_factory):
     data["cells"][0]["feed"].update(p_wrong_part=0.0, p_damaged=0.0)
     data["faults"] = [CLOG]
     world = write_world(folder, data)
-    options = RunOptions(parts=3, domain_id=random.SystemRandom().randint(1, 200))
+    options = RunOptions(parts=3, domain_id=(_lease := lease_domain_id()).domain_id)
     with ProductionRun(world, folder / "report", options) as run:
         run.start()
         assert run.until(lambda: len(run.results) >= 1, 90.0), run.events[-5:]
