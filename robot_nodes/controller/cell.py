@@ -213,7 +213,8 @@ class CellController:
         """A ``JointState`` arrived (names and positions as in the message).
 
         ``measured_s`` is when the positions were measured, on the controller's clock (the
-        message's stamp, when the node runs on sim time like its driver); None: ``now_s``.
+        message's stamp where it is plausible: :meth:`robot_nodes.node_time.NodeClock.
+        measured_s`); None: ``now_s``.
         The execution monitor, the run's spray accounting and the driver watchdog use it.
         """
         self._now_s = now_s
