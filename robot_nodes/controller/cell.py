@@ -133,6 +133,8 @@ class CellController:
             config.execution.stall_speed_fraction, config.execution.stall_time_s
         )
         self.q_meas: np.ndarray | None = None
+        self._inputs = 0  # inputs taken (messages, commands, planning results)
+        self._supervised: tuple[float, int] | None = None
         self._joint_orders: dict[tuple[str, ...], tuple[list[int] | None, list[str]]] = {}
         self._last_js_s: float | None = None
         self._plan: ExecutionPlan | None = None
@@ -193,6 +195,7 @@ class CellController:
     def on_program(self, msg: Any, now_s: float) -> None:
         """A ``SprayProgram`` arrived."""
         self._now_s = now_s
+        self._inputs += 1
         q_now = self.q_meas if self.q_meas is not None else self.robot.home_rad
         if self.intake.receive(
             msg,
@@ -218,6 +221,7 @@ class CellController:
         The execution monitor, the run's spray accounting and the driver watchdog use it.
         """
         self._now_s = now_s
+        self._inputs += 1
         t_meas = now_s if measured_s is None else float(measured_s)
         order, missing = self._joint_order_of(tuple(names))
         q = None
@@ -251,6 +255,7 @@ class CellController:
     def on_interlocks(self, values: Mapping[str, bool], now_s: float) -> None:
         """An ``Interlocks`` message arrived: every signal in it at once."""
         self._now_s = now_s
+        self._inputs += 1
         for signal, value in values.items():
             self.interlocks.update(signal, value, now_s)
         self._supervise(now_s)
@@ -265,6 +270,7 @@ class CellController:
         ``CellCommand`` (START=1 ... RESET=5); ``program_id`` names the program it is meant
         for (empty: the active one)."""
         self._now_s = now_s
+        self._inputs += 1
         if not isinstance(command, Command):
             code = int(command)
             known = command_from_code(code)
@@ -278,6 +284,7 @@ class CellController:
     def on_command(self, text: str, now_s: float) -> None:
         """An operator command as text: ``start|pause|resume|abort|reset [program_id]``."""
         self._now_s = now_s
+        self._inputs += 1
         verb, target = parse_command_text(text)
         try:
             command = Command(verb)
@@ -290,13 +297,15 @@ class CellController:
     def on_wrong_type(self, topic: str, found: str, expected: str, now_s: float) -> None:
         """Somebody publishes ``found`` on ``topic``, which carries ``expected``."""
         self._now_s = now_s
+        self._inputs += 1
         self.intake.wrong_type(topic, found, expected)
 
     def tick(self, now_s: float) -> None:
         """Periodic work: planning results, auto-start, gun schedule, timeouts, reports."""
         self._now_s = now_s
         self._poll_pending(now_s)
-        self._supervise(now_s)
+        if self._supervised != (now_s, self._inputs):  # else nothing new since the last one
+            self._supervise(now_s)
         exe = self.config.execution
         if (
             self.sm.state is CellMode.RUNNING
@@ -310,11 +319,13 @@ class CellController:
         """Load a program whose planning has finished (and start it when it may start):
         what :meth:`tick` does first, for a node whose ticks wait for sim time."""
         self._now_s = now_s
+        self._inputs += 1
         self._poll_pending(now_s)
 
     def fail(self, code: FaultCode, text: str, now_s: float) -> None:
         """Stop for a fault found outside the controller (e.g. a failing callback)."""
         self._now_s = now_s
+        self._inputs += 1
         self._fault(code, text, now_s)
 
     def shutdown(self, now_s: float) -> None:
@@ -354,6 +365,7 @@ class CellController:
         ready = self.intake.poll()
         if ready is None:
             return
+        self._inputs += 1
         pid, plan = ready
         if self.sm.state is not CellMode.IDLE:
             self.intake.reject(
@@ -506,7 +518,16 @@ class CellController:
         self._publish_cell(now_s)
 
     def _supervise(self, now_s: float) -> None:
-        """Safety first, then the gun schedule, then execution progress."""
+        """Safety first, then the gun schedule, then execution progress. Remembers when it
+        changed nothing, so that :meth:`tick` need not repeat it at the same time with no
+        input in between."""
+        before = (self.sm.state, self.runner.monitor, self.gun.on)
+        self._supervised = None
+        self._supervise_once(now_s)
+        if (self.sm.state, self.runner.monitor, self.gun.on) == before:
+            self._supervised = (now_s, self._inputs)
+
+    def _supervise_once(self, now_s: float) -> None:
         state = self.sm.state
         problems = self.interlocks.problems(now_s)
         if self.gun.on and (problems or state is not CellMode.RUNNING or self.runner.stopping):
