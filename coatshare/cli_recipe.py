@@ -29,17 +29,25 @@ def plan_cmd(
     coats: Annotated[int | None, typer.Option()] = None,
     edge_passes: Annotated[bool, typer.Option("--edge-passes/--no-edge-passes")] = True,
     spacing_mm: Annotated[float, typer.Option(help="surface sampling for the prediction")] = 2.0,
+    set_values: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="any planner parameter by its field name, key=value (repeatable; "
+            "e.g. --set pitch_mm=55 --set hole_gap_mm=0); wins over the options above",
+        ),
+    ] = None,
 ) -> None:
     """Plan a program for PART with FINISH, predict its film, write a draft recipe."""
     from recipes.document import save
-    from recipes.planner import PlannerParams
+    from recipes.planner import planner_params
     from recipes.recipe import plan_from_spec
 
     try:
         dir_value: str | float = float(direction)
     except ValueError:
         dir_value = direction
-    params = PlannerParams.model_validate(
+    params = planner_params(
         dict(
             standoff_mm=standoff_mm,
             speed_mm_s=speed_mm_s,
@@ -47,9 +55,12 @@ def plan_cmd(
             coats=coats,
             edge_passes=edge_passes,
             spacing_mm=spacing_mm,
-        )
+        ),
+        set_values or [],
     )
-    doc, pred = plan_from_spec(part, finish, gun, params, recipe_id=recipe_id)
+    doc, pred = plan_from_spec(
+        part, finish, gun, params, recipe_id=recipe_id, recipe_dir=output.parent
+    )
     save(doc, output)
     m = pred.metrics
     typer.echo(

@@ -26,7 +26,7 @@ from recipes.errors import InvalidInputError
 from recipes.finish import Finish
 from recipes.gun import GunModel
 from recipes.planner.params import PlannerParams
-from recipes.program import Program
+from recipes.program import KIND_NAMES, Program
 
 SCHEMA = "coatshare.recipe/v1"
 WAYPOINT_COLUMNS = [
@@ -72,11 +72,28 @@ class ProgramDoc(BaseModel):
     def to_program(self) -> Program:
         if self.columns != WAYPOINT_COLUMNS:
             raise InvalidInputError("program.columns", f"expected {WAYPOINT_COLUMNS}")
-        rows = np.asarray(self.waypoints, dtype=float)
-        if rows.ndim != 2 or rows.shape[1] != len(WAYPOINT_COLUMNS):
+        width = len(WAYPOINT_COLUMNS)
+        for i, row in enumerate(self.waypoints):
+            if len(row) != width:
+                raise InvalidInputError(
+                    f"program.waypoints[{i}]",
+                    f"has {len(row)} numbers, expected {width} ({', '.join(WAYPOINT_COLUMNS)})",
+                )
+        rows = np.asarray(self.waypoints, dtype=float).reshape(-1, width)
+        bad = np.argwhere(~np.isfinite(rows))
+        if bad.size:
+            i, j = (int(k) for k in bad[0])
             raise InvalidInputError(
-                "program.waypoints", f"each row needs {len(WAYPOINT_COLUMNS)} numbers"
+                f"program.waypoints[{i}].{WAYPOINT_COLUMNS[j]}", f"not finite: {rows[i, j]}"
             )
+        for col, allowed in ((10, {0.0, 1.0}), (11, {float(k) for k in KIND_NAMES})):
+            off = np.flatnonzero(~np.isin(rows[:, col], list(allowed)))
+            if off.size:
+                i = int(off[0])
+                raise InvalidInputError(
+                    f"program.waypoints[{i}].{WAYPOINT_COLUMNS[col]}",
+                    f"expected one of {sorted(int(a) for a in allowed)}, got {rows[i, col]:g}",
+                )
         return Program(
             rows[:, 0:3],
             rows[:, 3:6],
@@ -197,7 +214,13 @@ def loads(text: str, source: str = "<recipe>", *, check_hash: bool = True) -> Re
         doc.program.to_program()
     except InvalidInputError as exc:
         raise InvalidInputError(exc.field, exc.reason, source=source) from None
-    if check_hash and doc.content_hash and doc.content_hash != doc.compute_hash():
+    if check_hash and not doc.content_hash:
+        raise InvalidInputError(
+            "content_hash",
+            "missing or empty: a recipe file must carry the SHA-256 of its content",
+            source=source,
+        )
+    if check_hash and doc.content_hash != doc.compute_hash():
         raise InvalidInputError(
             "content_hash",
             f"{doc.content_hash} does not match the content ({doc.compute_hash()}): "

@@ -7,10 +7,11 @@ frame, compares it with the nominal one and, by the largest distance between the
 
 - up to ``move_below_mm``: the program is only moved onto the part (``transformed``);
 - up to ``replan_above_mm``: trigger points and edge passes follow the real edges
-  (``adjusted``): every waypoint of an edge pass moves with the outline point nearest to
-  it; raster waypoints (strokes, turnarounds, lead-in/out) slide along their stroke
-  direction by as much as the edge their stroke line crosses moved, so the strokes' pitch
-  and the overtravel past the real edges stay as planned;
+  (``adjusted``): every waypoint of an edge pass moves with the outline point it aims at
+  (a hole pass aims across the hole); raster waypoints (strokes, turnarounds,
+  lead-in/out) slide along their stroke direction by as much as the edge their stroke
+  line crosses moved, so the strokes' pitch and the overtravel past the real edges stay
+  as planned;
 - up to ``tolerance_mm``: the strokes are re-planned on the measured outline with the
   recipe's planner parameters and the direction and coats it chose (``replanned``);
 - beyond: :class:`OutOfToleranceError`, a refusal that names the deviation.
@@ -290,7 +291,8 @@ def adjust_program(
     moves = np.zeros((n, 2))
     field_ = _Displacement(nominal, measured)
     if on_edge.any():
-        moves[on_edge] = field_.at(xy[on_edge])
+        aims = _aim_points(xy[on_edge], program.axis[on_edge, :2], nominal.boundary)
+        moves[on_edge] = field_.at(aims)
     raster = ~on_edge
     if raster.any():
         u = _stroke_direction(program, chosen)
@@ -356,6 +358,25 @@ class _Displacement:
             j = int(np.argmin(np.abs(sb - sa[i])))
             out[k] = sb[j] - sa[i]
         return out
+
+
+def _aim_points(xy: np.ndarray, axis_xy: np.ndarray, boundary) -> np.ndarray:
+    """(N, 2) points whose outline displacement an edge-pass gun (N, 2) follows: the gun's
+    own position (its nearest outline point is the one it aims at), except where the
+    first crossing of its axis (projected, (N, 2)) with ``boundary`` lies farther than
+    the nearest outline point by more than 1 mm: a gun inside a hole aims across it, at
+    a wall that is not the one nearest to it."""
+    out = xy.copy()
+    norm = np.linalg.norm(axis_xy, axis=1)
+    nearest = shapely.distance(boundary, shapely.points(xy))
+    for k in np.flatnonzero(norm > 1e-6):
+        u = axis_xy[k] / norm[k]
+        hits = _crossings(LineString([xy[k], xy[k] + 1e5 * u]), boundary)
+        if len(hits):
+            d = np.linalg.norm(hits - xy[k], axis=1)
+            if d.min() > nearest[k] + 1.0:
+                out[k] = hits[np.argmin(d)]
+    return out
 
 
 def _crossings(line: LineString, boundary) -> np.ndarray:

@@ -12,6 +12,16 @@ from recipes.parts.surface import SurfaceSamples
 
 
 @dataclass(frozen=True)
+class PassFigures:
+    """What the passes planned for one face cost: paint leaving the gun (ml wet), time
+    (s) and gun path (m)."""
+
+    paint_ml: float
+    cycle_s: float
+    path_m: float
+
+
+@dataclass(frozen=True)
 class FaceMetrics:
     name: str
     area_mm2: float
@@ -23,7 +33,13 @@ class FaceMetrics:
     dft_min_um: float
     dft_max_um: float
     dft_cv_pct: float
+    #: figures of the passes planned for this face (None: no pass is for it)
     capture_pct: float | None = None
+    transfer_efficiency_pct: float | None = None
+    overspray_pct: float | None = None
+    paint_ml: float | None = None
+    cycle_s: float | None = None
+    path_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -97,8 +113,15 @@ def evaluate(
     judged_faces: set[str],
     face_tolerance_pct: dict[str, float] | None = None,
     face_capture_pct: dict[str, float] | None = None,
+    face_passes: dict[str, PassFigures] | None = None,
 ) -> PartMetrics:
-    """Metrics of a film. ``wet_um`` (N,) per sample; dry = wet x volume solids."""
+    """Metrics of a film. ``wet_um`` (N,) per sample; dry = wet x volume solids.
+
+    ``face_capture_pct`` and ``face_passes`` carry, per face, the capture and the cost of
+    the passes planned for it; transfer efficiency and overspray follow from the capture
+    as for the part. When ``face_passes`` is given, faces no pass is for report 0 ml, 0 s
+    and 0 m, so the faces' paint, cycle and path add up to the part's.
+    """
     vs = finish.paint.volume_solids
     dry = wet_um * vs
     tol_of = face_tolerance_pct or {}
@@ -111,12 +134,22 @@ def evaluate(
             continue
         tol = tol_of.get(name, finish.tolerance_pct)
         st = film_stats(dry[m], samples.area_mm2[m], finish.target_dft_um, tol)
+        cap = (face_capture_pct or {}).get(name)
+        te = None if cap is None else cap * gun.gun_efficiency
+        passes = None
+        if face_passes is not None:
+            passes = face_passes.get(name, PassFigures(0.0, 0.0, 0.0))
         faces[name] = FaceMetrics(
             name=name,
             area_mm2=float(samples.area_mm2[m].sum()),
             tolerance_pct=tol,
             judged=name in judged_faces,
-            capture_pct=(face_capture_pct or {}).get(name),
+            capture_pct=cap,
+            transfer_efficiency_pct=te,
+            overspray_pct=None if te is None else 100 - te,
+            paint_ml=None if passes is None else passes.paint_ml,
+            cycle_s=None if passes is None else passes.cycle_s,
+            path_m=None if passes is None else passes.path_m,
             **st,
         )
         if name in judged_faces:

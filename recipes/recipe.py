@@ -77,9 +77,13 @@ def plan_from_spec(
     finish_spec: str,
     gun_spec: str | None = None,
     params: PlannerParams | None = None,
+    *,
+    recipe_dir: Path | None = None,
     **kw,
 ) -> tuple[RecipeDoc, Prediction]:
-    part, ref = load_part(part_spec)
+    """:func:`plan_recipe` from specs; ``recipe_dir`` is where the recipe will be written
+    (part file paths are stored relative to it)."""
+    part, ref = load_part(part_spec, recipe_dir=recipe_dir)
     return plan_recipe(part, ref, load_finish(finish_spec), load_gun(gun_spec), params, **kw)
 
 

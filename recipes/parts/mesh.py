@@ -200,9 +200,9 @@ def chair_leg(
     """
     for key, value in dict(length_mm=length_mm, d_top_mm=d_top_mm, d_bottom_mm=d_bottom_mm).items():
         if not (value > 0 and math.isfinite(value)):
-            raise InvalidInputError(key, f"must be > 0, got {value}")
+            raise InvalidInputError(f"part.{key}", f"must be > 0, got {value}")
     if int(segments) != segments or segments < 3:
-        raise InvalidInputError("segments", f"must be an integer >= 3, got {segments}")
+        raise InvalidInputError("part.segments", f"must be an integer >= 3, got {segments}")
     n = int(segments)
     z_axis = d_top_mm / 2.0
     angles = 2.0 * math.pi * np.arange(n) / n

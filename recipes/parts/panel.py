@@ -43,17 +43,16 @@ class PanelPart:
         """Validate and orient an outline; raises :class:`InvalidInputError`."""
         if outline.is_empty or outline.geom_type != "Polygon":
             raise InvalidInputError("part.outline", "must be one closed polygon", source=source)
-        if abs(outline.area) < MIN_AREA_MM2:
+        # validity first (a bow-tie's lobes may cancel to zero area), except for points
+        # on one line, which enclose nothing rather than cross
+        if outline.convex_hull.area >= MIN_AREA_MM2 and not outline.is_valid:
+            reason = shapely.is_valid_reason(outline)
+            kind = "self-intersecting" if "Self-intersection" in reason else "invalid"
+            raise InvalidInputError("part.outline", f"{kind} polygon ({reason})", source=source)
+        if abs(outline.area) < MIN_AREA_MM2 or not outline.is_valid:
             raise InvalidInputError(
                 "part.outline",
                 f"area {abs(outline.area):.3g} mm2 is below {MIN_AREA_MM2} mm2 (zero-area part)",
-                source=source,
-            )
-        if not outline.is_valid:
-            reason = shapely.is_valid_reason(outline)
-            raise InvalidInputError(
-                "part.outline",
-                f"invalid polygon ({reason}): open or self-intersecting",
                 source=source,
             )
         if not (thickness_mm > 0 and math.isfinite(thickness_mm)):

@@ -6,6 +6,7 @@ A template spec on the command line is ``name`` or ``name:key=value,key=value``,
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 
@@ -28,7 +29,9 @@ def _arc_segments(radius_mm: float) -> int:
 
 def _rounded_rect(cx: float, cy: float, w: float, h: float, r: float) -> Polygon:
     if r < 0 or 2 * r > min(w, h):
-        raise InvalidInputError("corner_radius_mm", f"must be in [0, {min(w, h) / 2:g}], got {r:g}")
+        raise InvalidInputError(
+            "part.corner_radius_mm", f"must be in [0, {min(w, h) / 2:g}], got {r:g}"
+        )
     core = box(cx - w / 2 + r, cy - h / 2 + r, cx + w / 2 - r, cy + h / 2 - r)
     if r == 0:
         return box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
@@ -38,7 +41,7 @@ def _rounded_rect(cx: float, cy: float, w: float, h: float, r: float) -> Polygon
 def _positive(**values: float) -> None:
     for key, value in values.items():
         if not (value > 0 and math.isfinite(value)):
-            raise InvalidInputError(key, f"must be > 0, got {value}")
+            raise InvalidInputError(f"part.{key}", f"must be > 0, got {value}")
 
 
 def rect(
@@ -97,7 +100,11 @@ def cutout_panel(
     outer = _rounded_rect(width_mm / 2, height_mm / 2, width_mm, height_mm, 0.0)
     hole = _rounded_rect(cx, cy, cutout_width_mm, cutout_height_mm, cutout_radius_mm)
     if not outer.buffer(-1.0).contains(hole):
-        raise InvalidInputError("cutout", "the cut-out must lie inside the panel, 1 mm clear")
+        raise InvalidInputError(
+            "part.cutout",
+            "the cut-out (cutout_x_mm, cutout_y_mm, cutout_width_mm, cutout_height_mm) must "
+            "lie inside the panel, 1 mm clear",
+        )
     params = dict(
         width_mm=width_mm,
         height_mm=height_mm,
@@ -146,7 +153,7 @@ def parse_template_spec(spec: str) -> tuple[str, dict[str, float]]:
     elif name in TEMPLATES:
         template, params = name, {}
     else:
-        raise NotFoundError("part template", name, list(TEMPLATES) + list(STANDARD_PANELS))
+        raise NotFoundError("part template", name, sorted(set(TEMPLATES) | set(STANDARD_PANELS)))
     params.update(parse_params(rest))
     return template, params
 
@@ -166,10 +173,17 @@ def parse_params(text: str) -> dict[str, float]:
     return params
 
 
+def check_template_params(template: str, func: Callable, params: dict) -> None:
+    """Unknown parameters name themselves: ``part.<key>``."""
+    known = list(inspect.signature(func).parameters)
+    for key in params:
+        if key not in known:
+            raise InvalidInputError(
+                f"part.{key}", f"not a parameter of '{template}' (known: {', '.join(known)})"
+            )
+
+
 def make_template(template: str, params: dict[str, float]) -> PanelPart:
     func = TEMPLATES[template]
-    try:
-        part = func(**params)
-    except TypeError as exc:
-        raise InvalidInputError("part", f"template '{template}': {exc}") from None
-    return part
+    check_template_params(template, func, params)
+    return func(**params)

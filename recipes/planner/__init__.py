@@ -7,10 +7,10 @@ from recipes.gun import GunModel
 from recipes.parts.mesh import MeshPart
 from recipes.parts.panel import PanelPart
 from recipes.planner.mesh_solver import MeshPlan, plan_mesh
-from recipes.planner.params import PlannerParams
+from recipes.planner.params import PlannerParams, planner_params
 from recipes.planner.solver import PanelPlan, plan_panel
 
-__all__ = ["MeshPlan", "PanelPlan", "PlannerParams", "plan"]
+__all__ = ["MeshPlan", "PanelPlan", "PlannerParams", "plan", "planner_params"]
 
 
 def plan(

@@ -6,6 +6,8 @@ points from the gun to the nearest point of the outline, tilted ``tilt_deg`` bel
 horizontal; the fan's major axis runs along the edge. The seam is put in the middle of
 the longest straight side. Speeds are set per chunk of the path (<= ``chunk_mm``) and
 corrected from the predicted film (see :func:`correct_edge_speeds`).
+
+Hole walls get passes of their own: :mod:`recipes.planner.holes`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from shapely.geometry import LinearRing, Polygon
 from recipes.program import EDGE, MOVE, Program
 
 CHUNK_MM = 40.0
+#: fixed-point steps correcting edge-pass speeds against the predicted film
+EDGE_ITERATIONS = 4
 _APPROACH_MM = 80.0
 
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from recipes.deposition import deposit
-from recipes.errors import UnreachableTargetError
 from recipes.finish import Finish
 from recipes.gun import GunModel
 from recipes.parts.mesh import MeshPart
+from recipes.planner.coats import check_fixed_speed, check_speed_range, choose_coats
 from recipes.planner.mesh_raster import MeshRasterSpec, plan_mesh_raster
 from recipes.planner.params import PlannerParams
 from recipes.planner.profile import best_scale_within, choose_overtravel
@@ -44,13 +44,14 @@ class MeshPlan:
 def plan_mesh(part: MeshPart, finish: Finish, gun: GunModel, params: PlannerParams) -> MeshPlan:
     standoff = params.standoff_mm or gun.standoff_ref_mm
     gun.check_standoff(standoff, "planner.standoff_mm")
+    check_speed_range(gun, params)
     tol = finish.tolerance_pct / 100
     coarse = part.sample_surface(max(SEARCH_SPACING_MM, params.spacing_mm))
     side = coarse.subset(coarse.face_mask("side"))
     vs = finish.paint.volume_solids
     target = finish.target_dft_um
 
-    def evaluate(n: int, ot: float) -> tuple[tuple[float, float], float, float]:
+    def evaluate(n: int, ot: float) -> tuple[tuple[float, float], float, np.ndarray, float]:
         spec = MeshRasterSpec(n, ot, _START_SPEED_MM_S, standoff, params.lead_mm)
         traj = plan_mesh_raster(part, spec).sample(min(SEARCH_HZ, params.sample_hz))
         wet = deposit(side, traj, gun)
@@ -58,7 +59,7 @@ def plan_mesh(part: MeshPart, finish: Finish, gun: GunModel, params: PlannerPara
         capture = float(np.sum(wet * side.area_mm2) / 1000.0) / (
             gun.deposit_rate_mm3_s * traj.spray_time_s
         )
-        return (min(100 * within, params.goal_within_pct), capture), scale, within
+        return (min(100 * within, params.goal_within_pct), capture), scale, wet, within
 
     ot0 = (
         params.overtravel_mm
@@ -70,38 +71,28 @@ def plan_mesh(part: MeshPart, finish: Finish, gun: GunModel, params: PlannerPara
     best = None
     for n in counts:
         for ot in ots:
-            score, scale, within = evaluate(n, ot)
+            score, scale, wet, within = evaluate(n, ot)
             # fewer strokes win ties on the capped score: same paint, less path
             if best is None or score > best[0]:
-                best = (score, n, ot, scale, within)
-    score, n, ot, scale, within = best
-    speed_one_coat = _START_SPEED_MM_S / scale
-    coats = 1
-    first = max(1, int(np.ceil(target / finish.paint.max_dry_per_coat_um - 1e-9)))
-    coats = params.coats or first
-    speed = params.speed_mm_s or speed_one_coat * coats
-    while speed < gun.speed_min_mm_s and params.coats is None and coats > 1:
-        coats -= 1
-        speed = speed_one_coat * coats
-    while speed > gun.speed_max_mm_s and coats > 1:
-        coats -= 1
-        speed = speed_one_coat * coats
-    if speed < gun.speed_min_mm_s:
-        raise UnreachableTargetError(
-            "finish.target_dft_um",
-            f"{target:g} um on this part needs {speed:.0f} mm/s, below the gun's "
-            f"speed_min_mm_s {gun.speed_min_mm_s:g}",
+                best = (score, n, ot, scale, wet, within)
+    assert best is not None
+    score, n, ot, scale, wet, within = best
+    # the film scales as 1/speed: this speed lays the whole target in one coat
+    one_coat_speed = _START_SPEED_MM_S / scale
+    coats, speed = choose_coats(one_coat_speed, gun, finish, params)
+    if params.speed_mm_s is not None:
+        per_coat = wet * vs * _START_SPEED_MM_S / speed
+        rel = per_coat * coats / target
+        a = side.area_mm2
+        inside = (rel >= 1 - tol) & (rel <= 1 + tol)
+        check_fixed_speed(
+            speed,
+            float(np.clip(one_coat_speed * coats, gun.speed_min_mm_s, gun.speed_max_mm_s)),
+            float(100 * a[inside].sum() / a.sum()),
+            score[0],
+            float(np.sum(per_coat * a) / a.sum()),
+            finish,
         )
-    if speed > gun.speed_max_mm_s:
-        while speed > gun.speed_max_mm_s and coats < finish.max_coats:
-            coats += 1
-            speed = speed_one_coat * coats
-        if speed > gun.speed_max_mm_s:
-            raise UnreachableTargetError(
-                "finish.target_dft_um",
-                f"{target:g} um needs {speed:.0f} mm/s, above speed_max_mm_s "
-                f"{gun.speed_max_mm_s:g}",
-            )
     spec = MeshRasterSpec(n, ot, float(speed), standoff, params.lead_mm)
     program = Program.concat([plan_mesh_raster(part, spec)] * coats)
     notes = [

@@ -8,23 +8,32 @@
 4. Speed: scaled so the predicted top film sits best inside the band.
 5. Edge passes: speed per chunk from the predicted film on the edge band (raster paint
    included), corrected by a few fixed-point steps.
-If the target cannot be met within the gun's limits, :class:`UnreachableTargetError`
-says which limit and by how much.
+6. Hole walls: a pass from inside each hole the gun fits in (:mod:`recipes.planner.holes`).
+If the target cannot be met within the gun's limits, or with the engineer's coats or
+speed, :class:`UnreachableTargetError` says which limit and by how much
+(:mod:`recipes.planner.coats`).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from recipes.deposition import deposit
-from recipes.errors import InvalidInputError, UnreachableTargetError
+from recipes.errors import UnreachableTargetError
 from recipes.finish import Finish
 from recipes.gun import GunModel
 from recipes.parts.panel import PanelPart
-from recipes.planner.edges import correct_edge_speeds, edge_pass, ring_position
+from recipes.planner.coats import check_fixed_speed, check_speed_range
+from recipes.planner.coats import choose_coats as coats_for
+from recipes.planner.edges import (
+    EDGE_ITERATIONS,
+    correct_edge_speeds,
+    edge_pass,
+    ring_position,
+)
+from recipes.planner.holes import HOLE_LIFT_MM, lift_link, plan_hole_passes
 from recipes.planner.params import PlannerParams
 from recipes.planner.profile import best_scale_within, choose_layout, choose_overtravel
 from recipes.planner.raster import RasterSpec, plan_raster, raster_angle_deg, stroke_frame
@@ -33,7 +42,6 @@ from recipes.program import Program
 #: coarse grid used while searching (mm)
 SEARCH_SPACING_MM = 2.0
 FINE_SPACING_MM = 1.0
-EDGE_ITERATIONS = 4
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,9 @@ class PanelPlan:
     coats: int
     edge_speeds_mm_s: list[float]
     notes: list[str]
+    hole_speeds_mm_s: list[float] = field(default_factory=list)
+    #: per hole of the part: whether its wall got a pass
+    holes_sprayed: list[bool] = field(default_factory=list)
 
     def chosen(self) -> dict:
         r = self.raster
@@ -59,6 +70,9 @@ class PanelPlan:
         if self.edge_speeds_mm_s:
             out["edge_speed_min_mm_s"] = min(self.edge_speeds_mm_s)
             out["edge_speed_max_mm_s"] = max(self.edge_speeds_mm_s)
+        if self.hole_speeds_mm_s:
+            out["hole_speed_min_mm_s"] = min(self.hole_speeds_mm_s)
+            out["hole_speed_max_mm_s"] = max(self.hole_speeds_mm_s)
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
 
 
@@ -70,31 +84,9 @@ def mass_balance_speed(gun: GunModel, vs: float, pitch_mm: float, dry_um: float)
 def choose_coats(
     gun: GunModel, finish: Finish, pitch_mm: float, params: PlannerParams
 ) -> tuple[int, float]:
-    """Fewest coats whose per-coat film respects the sag limit and the speed limits."""
-    vs = finish.paint.volume_solids
-    if params.coats is not None:
-        coats_range = [params.coats]
-    else:
-        first = max(1, math.ceil(finish.target_dft_um / finish.paint.max_dry_per_coat_um - 1e-9))
-        coats_range = list(range(first, finish.max_coats + 1))
-    for coats in coats_range:
-        v = params.speed_mm_s or mass_balance_speed(gun, vs, pitch_mm, finish.target_dft_um / coats)
-        if v > gun.speed_max_mm_s:
-            thinnest = mass_balance_speed(gun, vs, pitch_mm, 1.0) / gun.speed_max_mm_s
-            raise UnreachableTargetError(
-                "finish.target_dft_um",
-                f"{finish.target_dft_um:g} um needs {v:.0f} mm/s, above the cell's "
-                f"speed_max_mm_s {gun.speed_max_mm_s:g}; the thinnest film this gun can lay "
-                f"is about {thinnest * coats:.1f} um",
-            )
-        if v >= gun.speed_min_mm_s:
-            return coats, v
-    thickest = mass_balance_speed(gun, vs, pitch_mm, 1.0) / gun.speed_min_mm_s
-    raise UnreachableTargetError(
-        "finish.target_dft_um",
-        f"{finish.target_dft_um:g} um needs more than max_coats={finish.max_coats} coats at the "
-        f"slowest speed {gun.speed_min_mm_s:g} mm/s (at most {thickest * finish.max_coats:.0f} um)",
-    )
+    """Coats and stroke speed for strokes ``pitch_mm`` apart (see :mod:`recipes.planner.coats`)."""
+    one_coat = mass_balance_speed(gun, finish.paint.volume_solids, pitch_mm, finish.target_dft_um)
+    return coats_for(one_coat, gun, finish, params)
 
 
 #: standoffs tried (as fractions of the gun's reference) when the engineer sets none
@@ -104,14 +96,7 @@ STANDOFF_FRACTIONS = (1.0, 0.8, 0.7, 0.6)
 def plan_panel(part: PanelPart, finish: Finish, gun: GunModel, params: PlannerParams) -> PanelPlan:
     if params.standoff_mm is not None:
         gun.check_standoff(params.standoff_mm, "planner.standoff_mm")
-    if params.speed_mm_s is not None and not (
-        gun.speed_min_mm_s <= params.speed_mm_s <= gun.speed_max_mm_s
-    ):
-        raise InvalidInputError(
-            "planner.speed_mm_s",
-            f"{params.speed_mm_s:g} is outside the cell's range "
-            f"[{gun.speed_min_mm_s:g}, {gun.speed_max_mm_s:g}] mm/s",
-        )
+    check_speed_range(gun, params)
     angle = raster_angle_deg(part.outline, params.direction)
     if params.standoff_mm is not None:
         standoffs = [params.standoff_mm]
@@ -144,6 +129,7 @@ def plan_panel(part: PanelPart, finish: Finish, gun: GunModel, params: PlannerPa
         best.descend((0.5, 0.25))
     spec = best.best_spec
     if params.speed_mm_s is not None:
+        best.check_fixed_speed()
         spec = RasterSpec(**{**spec.__dict__, "speed_mm_s": params.speed_mm_s})
     notes = [
         best.layout_note,
@@ -168,12 +154,36 @@ def plan_panel(part: PanelPart, finish: Finish, gun: GunModel, params: PlannerPa
             best.coats,
             params.standoff_mm or gun.standoff_ref_mm,
         )
+    holes = None
+    if params.hole_passes and part.holes:
+        holes = plan_hole_passes(
+            part,
+            finish,
+            gun,
+            params,
+            part.sample_surface(params.spacing_mm),
+            coat_program,
+            best.coats,
+            standoffs,
+        )
+        notes += holes.notes
+        if holes.program is not None:
+            link = lift_link(coat_program, part.thickness_mm + HOLE_LIFT_MM, gun.speed_max_mm_s)
+            coat_program = Program.concat([coat_program, link, holes.program])
     program = Program.concat([coat_program] * best.coats)
     notes.append(
         f"{best.coats} coat(s), stroke speed {spec.speed_mm_s:.0f} mm/s, overtravel "
         f"{spec.overtravel_mm:.0f} mm"
     )
-    return PanelPlan(program, spec, best.coats, edge_speeds, notes)
+    return PanelPlan(
+        program,
+        spec,
+        best.coats,
+        edge_speeds,
+        notes,
+        holes.speeds_mm_s if holes else [],
+        holes.sprayed if holes else [],
+    )
 
 
 class _LayoutSearch:
@@ -222,23 +232,47 @@ class _LayoutSearch:
         n, inset, ot, gap = state
         return (n, round(inset, 3), round(ot, 3), gap)
 
-    def evaluate(self, n: int, inset: float, ot: float, gap: float):
-        p, gun = self.params, self.gun
+    def film(self, n: int, inset: float, ot: float, gap: float):
+        """(RasterSpec at the search speed, wet film µm per coat (K,), spray time s)."""
+        p = self.params
         pitch = (self.width - 2 * inset) / (n - 1) if n > 1 else 0.0
         spec = RasterSpec(
             self.angle, pitch, inset, n, ot, self.speed, self.standoff, gap, p.lead_mm
         )
         traj = plan_raster(self.part.outline, self.part.thickness_mm, spec).sample(p.sample_hz)
-        wet = deposit(self.top, traj, gun)
+        return spec, deposit(self.top, traj, self.gun), traj.spray_time_s
+
+    def evaluate(self, n: int, inset: float, ot: float, gap: float):
+        p, gun = self.params, self.gun
+        spec, wet, spray_s = self.film(n, inset, ot, gap)
         dry = wet * self.finish.paint.volume_solids * self.coats
         scale, within = best_scale_within(
             dry / self.finish.target_dft_um, self.top.area_mm2, self.tol
         )
-        fan = gun.deposit_rate_mm3_s * traj.spray_time_s
-        capture = float(np.sum(wet * self.top.area_mm2) / 1000.0) / fan
+        capture = float(np.sum(wet * self.top.area_mm2) / 1000.0) / (
+            gun.deposit_rate_mm3_s * spray_s
+        )
         v = float(np.clip(self.speed / scale, gun.speed_min_mm_s, gun.speed_max_mm_s))
-        spec = RasterSpec(self.angle, pitch, inset, n, ot, v, self.standoff, gap, p.lead_mm)
+        spec = RasterSpec(**{**spec.__dict__, "speed_mm_s": v})
         return (min(100 * within, p.goal_within_pct), capture), spec
+
+    def check_fixed_speed(self) -> None:
+        """Refuse the engineer's stroke speed when the best layout at it misses the band."""
+        speed = self.params.speed_mm_s
+        assert speed is not None
+        _, wet, _ = self.film(*self.state)
+        per_coat = wet * self.finish.paint.volume_solids
+        rel = per_coat * self.coats / self.finish.target_dft_um
+        a = self.top.area_mm2
+        inside = (rel >= 1 - self.tol) & (rel <= 1 + self.tol)
+        check_fixed_speed(
+            speed,
+            self.best_spec.speed_mm_s,
+            float(100 * a[inside].sum() / a.sum()),
+            self.best_score[0],
+            float(np.sum(per_coat * a) / a.sum()),
+            self.finish,
+        )
 
     def descend(self, steps: tuple[float, ...]) -> None:
         p = self.params

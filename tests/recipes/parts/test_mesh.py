@@ -49,10 +49,10 @@ def test_chair_leg_geometry(leg: MeshPart) -> None:
 def test_chair_leg_rejects_bad_parameters() -> None:
     with pytest.raises(InvalidInputError) as info:
         chair_leg(d_bottom_mm=0.0)
-    assert info.value.field == "d_bottom_mm"
+    assert info.value.field == "part.d_bottom_mm"
     with pytest.raises(InvalidInputError) as info:
         chair_leg(segments=2)
-    assert info.value.field == "segments"
+    assert info.value.field == "part.segments"
 
 
 # --- sampling ----------------------------------------------------------------------------

@@ -85,9 +85,74 @@ def test_unreachable_target_names_the_field_and_the_limit():
         plan(part, too_thin, GUN)
     assert err.value.field == "finish.target_dft_um"
     assert "speed_max_mm_s" in err.value.reason
+    # the sag limit binds: 60 um per coat x 2 coats, not the slowest speed
     too_thick = Finish(name="thick", paint=FINISH.paint, target_dft_um=2000.0, max_coats=2)
-    with pytest.raises(UnreachableTargetError, match="max_coats"):
+    with pytest.raises(UnreachableTargetError) as err:
         plan(part, too_thick, GUN)
+    assert err.value.field == "finish.target_dft_um"
+    assert "finish.paint.max_dry_per_coat_um=60 um" in err.value.reason
+    assert "finish.max_coats=2" in err.value.reason
+    assert "needs 34 coats" in err.value.reason
+    assert "thickest reachable film is 120 um" in err.value.reason
+    thick = Finish(name="thick", paint=FINISH.paint, target_dft_um=500.0, max_coats=3)
+    with pytest.raises(UnreachableTargetError, match="thickest reachable film is 180 um"):
+        plan(part, thick, GUN)
+
+
+def test_the_slowest_speed_binds_when_the_sag_limit_does_not():
+    part = make_template(*parse_template_spec("rect:width_mm=300,height_mm=200"))
+    # a paint that does not sag: 3 coats at 50 mm/s are the limit
+    paint = FINISH.paint.model_copy(update={"max_dry_per_coat_um": 1000.0})
+    thick = Finish(name="thick", paint=paint, target_dft_um=1500.0, max_coats=3)
+    with pytest.raises(UnreachableTargetError) as err:
+        plan(part, thick, GUN, PlannerParams(edge_passes=False))
+    assert err.value.field == "finish.target_dft_um"
+    assert "speed_min_mm_s 50" in err.value.reason and "finish.max_coats=3" in err.value.reason
+    per_coat = float(err.value.reason.split("each coat lays at most ")[1].split(" um")[0])
+    assert 100.0 < per_coat < 500.0  # the mass balance at 50 mm/s, well below 1000 um
+    assert f"so at most {3 * per_coat:.0f} um" in err.value.reason
+
+
+def test_fixed_coats_respect_the_sag_limit_and_max_coats():
+    part = make_template(*parse_template_spec("rect:width_mm=300,height_mm=200"))
+    thick = Finish(name="thick", paint=FINISH.paint, target_dft_um=100.0, max_coats=3)
+    with pytest.raises(UnreachableTargetError) as err:
+        plan(part, thick, GUN, PlannerParams(coats=1))
+    assert err.value.field == "planner.coats"
+    assert "finish.paint.max_dry_per_coat_um=60 um" in err.value.reason
+    assert "at least 2 coats" in err.value.reason
+    with pytest.raises(UnreachableTargetError) as err:
+        plan(part, thick, GUN, PlannerParams(coats=4))
+    assert err.value.field == "planner.coats"
+    assert "finish.max_coats=3" in err.value.reason
+
+
+def test_a_fixed_speed_must_meet_the_target():
+    part = make_template(*parse_template_spec("rect:width_mm=300,height_mm=200"))
+    params = PlannerParams(edge_passes=False, spacing_mm=4.0)
+    free = plan(part, FINISH, GUN, params)
+    v = free.chosen()["speed_mm_s"]
+    with pytest.raises(UnreachableTargetError) as err:
+        plan(part, FINISH, GUN, params.model_copy(update={"speed_mm_s": 100.0}))
+    assert err.value.field == "planner.speed_mm_s"
+    assert "max_dry_per_coat_um=60" in err.value.reason  # 100 mm/s lays ~4x the target
+    needed = float(err.value.reason.split("needs about ")[1].split(" mm/s")[0])
+    assert needed == pytest.approx(v, rel=0.01)
+    with pytest.raises(UnreachableTargetError, match=r"planner.speed_mm_s: .* % of the area"):
+        plan(part, FINISH, GUN, params.model_copy(update={"speed_mm_s": 0.85 * v}))
+    # the solver's own speed, fixed, passes and lays the same film
+    fixed = plan(part, FINISH, GUN, params.model_copy(update={"speed_mm_s": v}))
+    top = predict(part, fixed.program, GUN, FINISH, spacing_mm=4.0).metrics.faces["top"]
+    top_free = predict(part, free.program, GUN, FINISH, spacing_mm=4.0).metrics.faces["top"]
+    assert top.within_tol_pct == pytest.approx(top_free.within_tol_pct, abs=0.1)
+    assert top.dft_mean_um == pytest.approx(40.0, rel=0.06)
+
+
+def test_a_fixed_speed_on_a_mesh_must_meet_the_target():
+    with pytest.raises(UnreachableTargetError) as err:
+        plan(chair_leg(), FINISH, GUN, PlannerParams(speed_mm_s=100.0))
+    assert err.value.field == "planner.speed_mm_s"
+    assert "needs about" in err.value.reason
 
 
 def test_bad_planner_input_is_refused():
