@@ -17,6 +17,7 @@ import ctypes
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,8 @@ from scipy.spatial.transform import Rotation
 
 from recipes.errors import InvalidInputError
 from recipes.parts.panel import PanelPart
+from robot_nodes.kinematics.chain import SerialChain
+from robot_nodes.kinematics.urdf import load_urdf
 from sim.clock import DEFAULT_STEP_S, SimClock
 
 _MM = 1e-3
@@ -136,6 +139,7 @@ class RobotSim:
         self.velocity_rad_s = np.array(velocity)
         self._joints = joints
         self._tcp = tcp_index
+        self._urdf_path = Path(urdf_path)
         self._link_names = link_names
         self._obstacles: dict[str, int] = {}
         self._q = np.zeros(len(joints))
@@ -194,11 +198,34 @@ class RobotSim:
         return self._tcp_pose()
 
     def tool_poses(self, q_rad: np.ndarray) -> np.ndarray:
-        """``T_world_tcp`` (N, 4, 4), mm, for joint vectors ``q_rad`` (N, n), by PyBullet's
-        forward kinematics; the robot is left where it was."""
+        """``T_world_tcp`` (N, 4, 4), mm, for joint vectors ``q_rad`` (N, n): the URDF's
+        kinematic chain evaluated for all rows at once (the same model PyBullet loaded; a
+        test holds the two together), or PyBullet's forward kinematics row by row when the
+        URDF is not a plain serial chain of revolute joints; the robot is left where it was."""
         q = np.atleast_2d(np.asarray(q_rad, dtype=float))
         if q.shape[1] != self.dof:
             raise InvalidInputError("q_rad", f"expects {self.dof} joint values, got {q.shape[1]}")
+        chain = self._chain
+        if chain is not None:
+            T_base_tcp = chain.fk(q)
+            T_base_tcp[:, :3, 3] /= _MM
+            return self.T_world_base @ T_base_tcp
+        return self.pybullet_tool_poses(q)
+
+    @cached_property
+    def _chain(self) -> SerialChain | None:
+        """The URDF's chain from the root link to the TCP, when its joints are this robot's
+        actuated joints in order (else None)."""
+        try:
+            model = load_urdf(self._urdf_path)
+            chain = SerialChain.from_urdf(model, model.root_link, self._link_names[self._tcp])
+        except (InvalidInputError, KeyError, ValueError):
+            return None
+        return chain if chain.joint_names == self.joint_names else None
+
+    def pybullet_tool_poses(self, q_rad: np.ndarray) -> np.ndarray:
+        """:meth:`tool_poses` by PyBullet's forward kinematics, one joint vector at a time."""
+        q = np.atleast_2d(np.asarray(q_rad, dtype=float))
         p, cid, robot, joints = self._p, self._cid, self._robot, self._joints
         pos = np.empty((len(q), 3))
         quat = np.empty((len(q), 4))

@@ -25,7 +25,7 @@ def test_tool_pose_agrees_with_robot_nodes_fk(robot, demo_cell, painter6) -> Non
     rng = np.random.default_rng(2)
     chain = painter6.chain
     q = rng.uniform(chain.lower_rad, chain.upper_rad, size=(300, 6))
-    T_sim = robot.tool_poses(q)
+    T_sim = robot.pybullet_tool_poses(q)
     T_base_tcp = chain.fk(q)
     T_base_tcp[:, :3, 3] *= 1000.0
     T_ref = np.einsum("ij,njk->nik", demo_cell.T_world_base, T_base_tcp)
@@ -37,6 +37,16 @@ def test_tool_pose_agrees_with_robot_nodes_fk(robot, demo_cell, painter6) -> Non
     robot.tool_poses(q[:5])
     np.testing.assert_allclose(robot.joint_positions(), q[7])
     np.testing.assert_allclose(robot.tool_pose(), T_ref[7], atol=1e-5)
+
+
+def test_batch_tool_poses_are_pybullets_forward_kinematics(robot, painter6) -> None:
+    rng = np.random.default_rng(5)
+    chain = painter6.chain
+    q = rng.uniform(chain.lower_rad, chain.upper_rad, size=(500, 6))
+    T_batch, T_bullet = robot.tool_poses(q), robot.pybullet_tool_poses(q)
+    assert np.abs(T_batch[:, :3, 3] - T_bullet[:, :3, 3]).max() < 1e-3  # mm
+    assert np.abs(T_batch[:, :3, :3] - T_bullet[:, :3, :3]).max() < 1e-5
+    np.testing.assert_array_equal(T_batch[:, 3], np.tile([0.0, 0.0, 0.0, 1.0], (500, 1)))
 
 
 def test_joint_names_and_limits_come_from_the_urdf(robot, painter6) -> None:
