@@ -225,25 +225,38 @@ class _Kernel:
         np.maximum(dn, 0.0, out=dn)
         dn[dz > self.dz_max] = 0.0
         np.maximum(dz, f32(_MIN_DZ_MM), out=dz)
+        dz2 = dz * dz
+        if self.circular:
+            # 1 - r²/R² on the reference plane, r² = ((d·x)² + (d·y)²) h² / dz² and, the
+            # gun frame being orthonormal, (d·x)² + (d·y)² = |d|² - (d·z)²: one product
+            # [p, |p|², 1] @ [-2g, 1, |g|²] gives |d|² = |p|² - 2 p·g + |g|²
+            p5 = np.empty((p.shape[0], 5), dtype=f32)
+            p5[:, :3] = p
+            p5[:, 3] = np.einsum("ij,ij->i", p, p)
+            p5[:, 4] = 1.0
+            g5 = np.empty((5, g.shape[0]), dtype=f32)
+            g5[:3] = -2.0 * g.T
+            g5[3] = 1.0
+            g5[4] = np.einsum("ij,ij->i", g, g)
+            # 1 - c (|d|²/dz² - 1) = (1 + c) - c |d|²/dz², c = h²/R²
+            c = self.h * self.h * self.inv_a2
+            u = p5 @ g5
+            u /= dz2
+            u *= -c
+            u += 1.0 + c
+            np.maximum(u, 0.0, out=u)
+            dens = _pow_inplace(u, self.gun.beta1 - 1.0)
+            dz2 *= dz
+            dn /= dz2
+            dens *= dn
+            return (dens @ (w * self.norm).astype(f32)) * (self.h * self.h)
         dx = p4 @ coeff(x)
         dy = p4 @ coeff(y)
-        dz2 = dz * dz
         if self.gun.profile == "gaussian":
             inv = self.h / dz
             dx *= inv
             dy *= inv
             dens = self.gun.density(dx, dy).astype(f32)
-        elif self.circular:
-            # 1 - r²/R² on the reference plane, r² = (dx² + dy²) h² / dz²
-            np.multiply(dx, dx, out=dx)
-            np.multiply(dy, dy, out=dy)
-            dx += dy
-            dx /= dz2
-            dx *= -self.h * self.h * self.inv_a2
-            dx += 1.0
-            np.maximum(dx, 0.0, out=dx)
-            dens = _pow_inplace(dx, self.gun.beta1 - 1.0, dy)
-            dens *= self.norm
         else:
             inv = self.h / dz
             dx *= inv
