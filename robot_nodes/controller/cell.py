@@ -133,6 +133,7 @@ class CellController:
             config.execution.stall_speed_fraction, config.execution.stall_time_s
         )
         self.q_meas: np.ndarray | None = None
+        self._cell_key: tuple | None = None  # what the last cell report was built from
         self._inputs = 0  # inputs taken (messages, commands, planning results)
         self._supervised: tuple[float, int] | None = None
         self._joint_orders: dict[tuple[str, ...], tuple[list[int] | None, list[str]]] = {}
@@ -661,6 +662,21 @@ class CellController:
         )
 
     def _publish_cell(self, now_s: float, *, force: bool = False) -> None:
+        """Publish the cell state when it changed (or ``force``). What a report holds is
+        decided by the key below; an unchanged key skips building it (every tick asks)."""
+        il = self.interlocks
+        key = (
+            self.sm.state,
+            self._fault_code,
+            self.gun.on,
+            self.active_program_id,
+            self.driver_online(now_s),
+            il.spray_permitted(now_s),
+            il.updates,
+        )
+        if not force and key == self._cell_key:
+            return
+        self._cell_key = key
         report = self.cell_report(now_s)
         if force or report != self._last_cell:
             self._last_cell = report

@@ -59,6 +59,8 @@ class Interlocks:
         self._order = tuple(sorted(self.required, key=lambda s: s != "estop"))
         self.timeout_s = float(config.timeout_s)
         self._value: dict[str, bool] = {}
+        self.updates = 0
+        """Values received so far (a change count for caches of what depends on them)."""
         self._stamp: dict[str, float] = {}
 
     def update(self, signal: str, value: bool, now_s: float) -> None:
@@ -73,6 +75,7 @@ class Interlocks:
             raise KeyError(signal)
         self._value[signal] = bool(value)
         self._stamp[signal] = float(now_s)
+        self.updates += 1
 
     def value(self, signal: str) -> bool | None:
         """Last received value, None when never received."""
