@@ -73,16 +73,21 @@ def _block_bounds(
 
     The spread is the largest |dir - mean dir| in the run.
     """
-    lo = np.array([xyz[s].min(axis=0) for s in slices])
-    hi = np.array([xyz[s].max(axis=0) for s in slices])
+    starts = np.array([sl.start for sl in slices])
+    ends = np.array([sl.stop for sl in slices])
+    if len(starts) > 1 and (np.any(starts[1:] != ends[:-1]) or starts[0] != 0):
+        raise ValueError("runs must be contiguous from the first sample")
+    n = ends - starts
+    xyz, dirs = xyz[: ends[-1]], dirs[: ends[-1]]
+    lo = np.minimum.reduceat(xyz, starts, axis=0)
+    hi = np.maximum.reduceat(xyz, starts, axis=0)
     centre = 0.5 * (lo + hi)
     half = 0.5 * (hi - lo)
     radius = np.linalg.norm(half, axis=1)
-    mean = np.array([dirs[s].mean(axis=0) for s in slices])
+    mean = np.add.reduceat(dirs, starts, axis=0) / n[:, None]
     mean /= np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
-    spread = np.array(
-        [np.linalg.norm(dirs[s] - m, axis=1).max() for s, m in zip(slices, mean, strict=False)]
-    )
+    dev = np.linalg.norm(dirs - np.repeat(mean, n, axis=0), axis=1)
+    spread = np.maximum.reduceat(dev, starts)
     return centre, half, radius, mean, spread
 
 
