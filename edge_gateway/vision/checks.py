@@ -12,7 +12,9 @@ border.
   the fitted outline, with no edge agreeing with it there, bound a region compared with
   ``min_defect_area_mm2`` in the same way.
 - Holes and extra material (wrong part), at coarse resolution: the fitted top face and
-  silhouette are drawn into the coarse grid and compared with the part's region.
+  silhouette are drawn into the coarse grid and compared with the part's region; material
+  beyond the silhouette counts where it ends at a cut edge (a lighting fall-off or a
+  shadow joined to the region fades out).
 - The image border: a part is cut when it covers the outermost pixels (a run of them at
   part level), or when it reaches them at least half-way and its fitted silhouette goes
   beyond the image.
@@ -215,7 +217,9 @@ def coarse_checks(
     # side faces in view belong to the part: beyond means beyond its silhouette
     beyond = mine & (1 - cv2.dilate(silhouette, kernel, iterations=_COARSE_ERODE))
     if beyond.sum() >= min_px:
-        out.append(f"material beyond the expected outline ({beyond.sum() * coarse_mm2:.0f} mm2)")
+        area = _walled_area_px(beyond, coarse_level(det), 1 - mine, min_px)
+        if area >= min_px:
+            out.append(f"material beyond the expected outline ({area * coarse_mm2:.0f} mm2)")
     return out, defects
 
 
@@ -241,6 +245,28 @@ def _has_walls(region: np.ndarray, level: np.ndarray, dark_part: bool, within: n
     if step < HOLE_STEP:
         return False
     return not dark_part or float(np.median(level[mask > 0])) >= -HOLE_BRIGHTER
+
+
+def _walled_area_px(beyond: np.ndarray, level: np.ndarray, belt: np.ndarray, min_px: float) -> int:
+    """Coarse pixels of the regions of ``beyond`` (h, w) uint8 that end at a cut edge
+    where they meet the belt (``belt``, (h, w) uint8): their level just inside stands
+    ``HOLE_STEP`` above the belt's just outside. More material ends so; a lighting
+    fall-off towards an image corner, or a shadow's soft outer edge, fades instead."""
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(beyond, connectivity=8)
+    kernel = np.ones((3, 3), np.uint8)
+    total = 0
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] < min_px:
+            continue
+        region = (lab == i).astype(np.uint8)
+        ring_out = cv2.dilate(region, kernel, iterations=_WALL_PX) & belt
+        ring_in = region & cv2.dilate(ring_out, kernel, iterations=_WALL_PX)
+        if ring_out.any() and ring_in.any():
+            step = float(np.mean(level[ring_in > 0]) - np.mean(level[ring_out > 0]))
+            if step < HOLE_STEP:
+                continue
+        total += int(stats[i, cv2.CC_STAT_AREA])
+    return total
 
 
 def border_coverage(img: np.ndarray, det: Detection, blob: Blob) -> float:

@@ -3,7 +3,9 @@
 1. Coarse (1/4 resolution, :mod:`edge_gateway.vision.segment`): part and belt pixels under
    a fitted lighting field; regions big enough to be a part. Where the part class covers
    much of the image border and the outline does not fit, the other class is tried as
-   the part as well, and the reading the edges bear out is kept.
+   the part as well, and the reading the edges bear out is kept. In colour frames, part
+   pixels darker than the belt with the belt's chromaticity (shadows) go back to the belt
+   (:mod:`edge_gateway.vision.chroma`).
 2. Initial pose per region: its boundary back-projected onto the top-face plane (and onto
    the belt, for boundary points where a side face shows), candidate angles from the
    principal axes or the minimum-area rectangle, start positions from the centroid (and,
@@ -13,7 +15,10 @@
    (:mod:`edge_gateway.vision.profiles`): edges found to sub-pixel, back-projected onto
    z = thickness (top edges) or z = 0 (bottom edges below visible side faces), and a
    robust Gauss-Newton fit of position, angle and the two scales; twice with narrowing
-   windows, then once with long profiles that also measure the material extent.
+   windows, then once with long profiles that also measure the material extent; in
+   colour frames chromaticity stands in where brightness finds no edge or a shadow's, and
+   shows where material ends in the part's shadow or under a highlight
+   (:mod:`edge_gateway.vision.chroma_profiles`).
 4. Checks (:mod:`edge_gateway.vision.checks`): cut by the image border, wrong part (size
    beyond tolerance, poor edge agreement, holes where none are expected or filled where
    they are, material beyond the outline, top face running on beyond it, an outline that
@@ -42,6 +47,8 @@ from edge_gateway.vision.checks import (
     silhouette_outside_px,
     surplus_area_mm2,
 )
+from edge_gateway.vision.chroma import ChromaCue, without_belt_colour
+from edge_gateway.vision.chroma_profiles import with_chroma_edges, with_chroma_extent
 from edge_gateway.vision.image import as_grey
 from edge_gateway.vision.model import ExpectedPart, points_moments
 from edge_gateway.vision.pose import (
@@ -57,6 +64,7 @@ from edge_gateway.vision.pose import (
     to_model,
 )
 from edge_gateway.vision.profiles import (
+    Profiles,
     find_edges,
     material_extent,
     read_profiles,
@@ -122,6 +130,7 @@ class Locator:
         """Locate and check the parts in ``image`` (grey or colour, the calibrated size)."""
         t0 = time.perf_counter()
         img = as_grey(image)
+        colour = _colour_of(image)
         cam = self.camera
         if img.shape != (cam.height, cam.width):
             raise InvalidInputError(
@@ -131,14 +140,20 @@ class Locator:
             )
         min_px = int(self.options.min_part_fraction * self.part.area_mm2 / self._coarse_mm2)
         det = detect(img, self.options.polarity, min_px)
-        parts = self._locate_blobs(img, det)
+        cue = None
+        if colour is not None:
+            det, cue = without_belt_colour(det, colour, min_px)
+        parts = self._locate_blobs(img, det, colour, cue)
         doubtful = not parts or any(p.score < self.options.min_score for p in parts)
         if self.options.polarity == "auto" and det.border_share > _AMBIGUOUS_BORDER and doubtful:
             # parts cover much of the border (large parts, several, cut) and the outline
             # does not fit: the class that touches the border less need not be the belt;
             # keep the reading that fits
             flipped = "bright" if det.step < 0 else "dark"
-            other = self._locate_blobs(img, detect(img, flipped, min_px))
+            other_det, other_cue = detect(img, flipped, min_px), None
+            if colour is not None:
+                other_det, other_cue = without_belt_colour(other_det, colour, min_px)
+            other = self._locate_blobs(img, other_det, colour, other_cue)
             if _evidence(other, self.options.min_score) > _evidence(parts, self.options.min_score):
                 parts = other
         if not parts:
@@ -149,17 +164,32 @@ class Locator:
             verdict = parts[0].verdict
         return LocateResult(verdict, tuple(parts), 1e3 * (time.perf_counter() - t0))
 
-    def _locate_blobs(self, img: np.ndarray, det: Detection) -> list[PartLocation]:
+    def _locate_blobs(
+        self,
+        img: np.ndarray,
+        det: Detection,
+        colour: np.ndarray | None = None,
+        cue: ChromaCue | None = None,
+    ) -> list[PartLocation]:
+        """Each region of ``det`` located and checked; ``colour`` (the frame, where it has
+        colour) and its chromaticity ``cue`` help the damage check and the edges."""
         blobs = det.blobs if det.has_contrast else []
         parts = []
         for blob in blobs[: self.options.max_parts]:
-            loc = self._locate_blob(img, det, blob)
+            loc = self._locate_blob(img, det, blob, colour, cue)
             if loc is not None:
                 parts.append(loc)
         return parts
 
     # --- one region -------------------------------------------------------------------------
-    def _locate_blob(self, img: np.ndarray, det: Detection, blob: Blob) -> PartLocation | None:
+    def _locate_blob(
+        self,
+        img: np.ndarray,
+        det: Detection,
+        blob: Blob,
+        colour: np.ndarray | None = None,
+        cue: ChromaCue | None = None,
+    ) -> PartLocation | None:
         part, cam, opt = self.part, self.camera, self.options
         q, q0 = cam.pixel_to_planes(blob.contour_px, (part.thickness_mm, 0.0))
         finite = np.all(np.isfinite(q), axis=1) & np.all(np.isfinite(q0), axis=1)
@@ -179,7 +209,7 @@ class Locator:
                 return self._result(
                     p_rigid, fit, "cut_by_border", ["the part covers the image border"]
                 )
-        p, fit = self._refine(img, det, p, self._free)
+        p, fit = self._refine(img, det, p, self._free, colour=colour, cue=cue)
         outside = silhouette_outside_px(cam, part, p)
         wrong, damage, missing = self._checks(det, blob, p, fit)
         # the fitted silhouette decides where the part reaches the border pixels (side
@@ -260,7 +290,14 @@ class Locator:
         return out
 
     def _refine(
-        self, img: np.ndarray, det: Detection, p: np.ndarray, free: np.ndarray, damage: bool = True
+        self,
+        img: np.ndarray,
+        det: Detection,
+        p: np.ndarray,
+        free: np.ndarray,
+        damage: bool = True,
+        colour: np.ndarray | None = None,
+        cue: ChromaCue | None = None,
     ) -> tuple[np.ndarray, EdgeFit]:
         """Full-resolution fit from pose ``p``: a pass with wide windows on every other edge
         sample, then a last one on all of them with narrow windows; with ``damage``, the
@@ -268,13 +305,13 @@ class Locator:
         part, cam = self.part, self.camera
         for inner, outer, iterations, stride in _PASSES:
             prof = read_profiles(img, det, cam, part, p, inner, outer, stride)
-            idx, q = self._edge_points(prof)
+            idx, q = self._edge_points(prof, None, colour, cue)
             if len(idx) >= 8:
                 p = self._fit(p, idx, q, free, iterations)
             if not _scale_ok(p):
                 break
         prof = read_profiles(img, det, cam, part, p, _LAST_INNER_PX, _LAST_OUTER_PX)
-        idx, q = self._edge_points(prof, reach_px=_LAST_OUTER_PX)
+        idx, q = self._edge_points(prof, _LAST_OUTER_PX, colour, cue)
         r = np.zeros(0)
         if len(idx) >= 8:
             p = self._fit(p, idx, q, free, 3)
@@ -294,6 +331,10 @@ class Locator:
             far_px, far_cut = material_extent(far)
             extent[at] = far_px / far.px_per_mm
             cut[at] = far_cut
+        if cue is not None and colour is not None:
+            # every other pixel: depths matter to a millimetre here, not to a tenth
+            offsets = np.arange(-self._damage_px, _LAST_OUTER_PX + 1, 2, dtype=np.float32)
+            extent, cut = with_chroma_extent(prof, colour, cue, offsets, extent, cut)
         fit = EdgeFit(prof.index, idx, r, extent, cut, np.zeros(len(prof.index)))
         # where material runs on past the outline and no edge agrees with it, read further
         # out: does the top face itself go on, to an edge?
@@ -310,10 +351,20 @@ class Locator:
         p, _, _ = gauss_newton(p, m, nu, q, self._observable(free, m, nu), iterations=iterations)
         return p
 
-    def _edge_points(self, prof, reach_px: float | None = None):
+    def _edge_points(
+        self,
+        prof: Profiles,
+        reach_px: float | None = None,
+        colour: np.ndarray | None = None,
+        cue: ChromaCue | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Edge samples with an edge found, and the edges in the world (top edges on the
-        plane z = thickness, bottom edges on z = 0)."""
+        plane z = thickness, bottom edges on z = 0); with a chromaticity ``cue``, where no
+        side face shows and the brightness finds no edge or one the chromaticity does not
+        bear out, the chromaticity's edge (:meth:`_chroma_edges`)."""
         t_edge, bottom = find_edges(prof, reach_px)
+        if cue is not None and colour is not None:
+            t_edge, bottom = with_chroma_edges(prof, t_edge, bottom, colour, cue, reach_px)
         ok = np.isfinite(t_edge)
         z = np.where(bottom[ok], 0.0, self.part.thickness_mm)
         uv = prof.origin_px[ok] + prof.normal_px[ok] * t_edge[ok, None]
@@ -360,7 +411,12 @@ class Locator:
         damage = []
         witness = fit.cut | self._in_coarse(defects, p, fit.visible)
         area = missing_area_mm2(part, fit, opt.defect_depth_mm, witness)
-        if area >= opt.min_defect_area_mm2:
+        if area > opt.max_defect_area_mm2:
+            wrong.append(
+                f"missing material along the outline: {area:.0f} mm2, more than damage "
+                f"({opt.max_defect_area_mm2:g}): another outline"
+            )
+        elif area >= opt.min_defect_area_mm2:
             damage.append(f"missing material along the outline: {area:.0f} mm2")
         return wrong, damage, area
 
@@ -419,6 +475,14 @@ class Locator:
             scale=(sx, sy),
             reasons=tuple(reasons),
         )
+
+
+def _colour_of(image: np.ndarray) -> np.ndarray | None:
+    """(H, W, 3+) uint8 BGR frame, or None for grey and other frames."""
+    img = np.asarray(image)
+    if img.ndim == 3 and img.shape[2] in (3, 4) and img.dtype == np.uint8:
+        return img
+    return None
 
 
 def _evidence(parts: list[PartLocation], min_score: float) -> tuple[int, float]:

@@ -292,8 +292,9 @@ def material_extent(prof: Profiles) -> tuple[np.ndarray, np.ndarray]:
     samples on either side): a cut edge. Without such a step it is ``offsets[0]`` if the
     profile never reaches the part's level (off the part, or a highlight on a dark part:
     which one, the neighbouring samples tell), ``offsets[-1]`` if the material runs past
-    its end, and NaN where the level only fades below the middle (a highlight fading out,
-    a lamp's fall-off): no evidence either way."""
+    its end, and where the level only fades below the middle (a highlight fading out, a
+    lamp's fall-off, belt in the part's shadow) the first crossing, not a cut edge: alone
+    no evidence of missing material, but beside cut edges part of their region."""
     z = prof.level
     K = len(z)
     if K == 0:
@@ -313,12 +314,13 @@ def material_extent(prof: Profiles) -> tuple[np.ndarray, np.ndarray]:
     inside = (c[:, j] - c[:, lo_in]) / np.maximum(j - lo_in, 1)
     outside = (c[:, hi_out] - c[:, j]) / np.maximum(hi_out - j, 1)
     step = cross & (inside - outside >= STEP_LEVEL)
-    first = np.argmax(step, axis=1)
     stepped = step.any(axis=1)
+    # without a step, where the level first fades below the middle (not a witness)
+    first = np.where(stepped, np.argmax(step, axis=1), np.argmax(cross, axis=1))
     jj = np.maximum(first, 1)
     za, zb = z[rows, jj - 1], z[rows, jj]
     frac = np.clip((za - 0.5) / np.maximum(za - zb, 1e-6), 0.0, 1.0)
-    ext = np.where(stepped, prof.offsets[jj - 1] + frac, np.nan)
+    ext = np.where(stepped | cross.any(axis=1), prof.offsets[jj - 1] + frac, np.nan)
     off_part = below.all(axis=1)
     ext = np.where(off_part, prof.offsets[0], ext)
     return np.where(~below.any(axis=1), prof.offsets[-1], ext), stepped

@@ -23,6 +23,8 @@ class LocateOptions:
     min_defect_area_mm2, defect_depth_mm : missing material along the outline deeper than
         ``defect_depth_mm`` over at least this area: damaged.
     damage_reach_mm : how far inside the outline missing material is measured.
+    max_defect_area_mm2 : missing material over more than this is another outline (an
+        L-shaped front, a part cut to another shape): wrong part, not damaged.
     min_surplus_area_mm2 : top face reaching more than ``defect_depth_mm`` beyond the
         fitted outline over at least this area: wrong part (another outline). Larger than
         the damage threshold: shadows, belt texture as dark as the part and side faces can
@@ -39,6 +41,7 @@ class LocateOptions:
     min_defect_area_mm2: float = 15.0
     defect_depth_mm: float = 1.0
     damage_reach_mm: float = 25.0
+    max_defect_area_mm2: float = 2500.0
     min_surplus_area_mm2: float = 45.0
     min_part_fraction: float = 0.05
     border_margin_px: float = 0.0
@@ -49,6 +52,7 @@ class LocateOptions:
         for name in (
             "size_tolerance_mm",
             "min_defect_area_mm2",
+            "max_defect_area_mm2",
             "defect_depth_mm",
             "min_surplus_area_mm2",
         ):
@@ -56,6 +60,12 @@ class LocateOptions:
                 raise InvalidInputError(
                     f"options.{name}", f"must be > 0, got {getattr(self, name)}"
                 )
+        if self.max_defect_area_mm2 < self.min_defect_area_mm2:
+            raise InvalidInputError(
+                "options.max_defect_area_mm2",
+                f"must be >= min_defect_area_mm2 ({self.min_defect_area_mm2:g}), "
+                f"got {self.max_defect_area_mm2:g}",
+            )
         if not 0 <= self.min_score <= 1:
             raise InvalidInputError("options.min_score", "must lie within [0, 1]")
         if self.polarity not in ("auto", "bright", "dark"):

@@ -165,9 +165,22 @@ def detect(image: np.ndarray, polarity: str = "auto", min_area_px: int = 16) -> 
     if lower_is_part:  # the belt is the upper level: refer the field to it
         field += np.float32(step)
     part_step = -step if lower_is_part else step
-    mask = part.astype(np.uint8)
+    mask, labels, blobs = regions(part.astype(np.uint8), min_area_px)
+    belt = np.maximum(cv2.exp(field) - np.float32(1.0), np.float32(0.5))
+    share = 1.0 - upper_share if lower_is_part else upper_share
+    grey_small = small.astype(np.float32)
+    return Detection(
+        L, field, belt, part_step, level_spread, mask, labels, blobs, share, grey_small
+    )
+
+
+def regions(part: np.ndarray, min_area_px: int) -> tuple[np.ndarray, np.ndarray, list[Blob]]:
+    """The part mask (h, w) uint8 after an opening and a closing, its connected components
+    (h, w) int32 and those of at least ``min_area_px`` coarse pixels as blobs, largest
+    first."""
+    h, w = part.shape
     kernel = np.ones((3, 3), np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+    mask = cv2.morphologyEx(part, cv2.MORPH_OPEN, kernel)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     blobs = []
@@ -178,12 +191,7 @@ def detect(image: np.ndarray, polarity: str = "auto", min_area_px: int = 16) -> 
             break
         touches = x == 0 or y == 0 or x + bw >= w or y + bh >= h
         blobs.append(Blob(int(lab), area, (x, y, bw, bh), touches, _contour(labels, lab, h, w)))
-    belt = np.maximum(cv2.exp(field) - np.float32(1.0), np.float32(0.5))
-    share = 1.0 - upper_share if lower_is_part else upper_share
-    grey_small = small.astype(np.float32)
-    return Detection(
-        L, field, belt, part_step, level_spread, mask, labels, blobs, share, grey_small
-    )
+    return mask, labels, blobs
 
 
 def _border_share(upper: np.ndarray) -> float:

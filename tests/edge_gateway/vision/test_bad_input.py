@@ -86,6 +86,7 @@ def test_parts_without_an_outline(camera) -> None:
         (dict(polarity="sideways"), "options.polarity"),
         (dict(min_score=1.5), "options.min_score"),
         (dict(size_tolerance_mm=0.0), "options.size_tolerance_mm"),
+        (dict(max_defect_area_mm2=10.0), "options.max_defect_area_mm2"),
     ],
 )
 def test_bad_options(options, field) -> None:
