@@ -47,8 +47,9 @@ from sim.scene import Frame, PartTruth
 
 log = logging.getLogger(__name__)
 
-#: obstacles farther than this are not measured (the next check is due after this travel)
-COLLISION_RANGE_MM = 150.0
+#: obstacles farther than this are not measured (the next check of one is due after this
+#: travel)
+COLLISION_RANGE_MM = 400.0
 #: bound of any robot point's distance from any of its joint axes (painter6: about 2.0 m)
 REACH_MM = 2500.0
 #: a robot link closer than this to an obstacle has hit it (Bullet's margins make
@@ -245,7 +246,11 @@ class SimCell:
         self._next_fed: FedPart | None = None
         self._belt_when_full: tuple[float, int] | None = None
         self._q_checked = self.follower.q.copy()
-        self._clearance_mm = 0.0  # check at the first step
+        # a bound of how far any robot point moved since the start (mm), and for each
+        # obstacle the value of it at which the obstacle is checked again
+        self._travel_mm = 0.0
+        self._check_due_mm: dict[str, float] = {}
+        self._next_check_mm = 0.0
         self._collision_fault: int | None = None
         self._camera_truth: dict[int, dict] = {}
 
@@ -303,19 +308,34 @@ class SimCell:
         else:
             self._belt_when_full = belt
 
+    def _recheck_obstacles(self) -> None:
+        """Check every obstacle at the next step (one was placed or removed)."""
+        self._check_due_mm.clear()
+        self._next_check_mm = self._travel_mm
+
     def _check_collision(self, now_s: float, faults: FaultInjector) -> CollisionEvent | None:
+        """Robot links against the obstacles, each measured only when the robot may have
+        covered its last clearance: no point of the robot moves farther than ``REACH_MM``
+        times the summed joint travel (a bound for a chain of revolute joints)."""
         if self._collision_fault is not None:
             return None
         q = self.follower.q
-        self._clearance_mm -= float(np.abs(q - self._q_checked).sum()) * REACH_MM
+        self._travel_mm += float(np.abs(q - self._q_checked).sum()) * REACH_MM
         self._q_checked = q  # the follower replaces its q, never changes it in place
-        if self._clearance_mm > CONTACT_MM:
+        travel = self._travel_mm
+        if travel < self._next_check_mm:
             return None
+        due = self._check_due_mm
+        names = [n for n in self.robot.obstacle_names if due.get(n, -1.0) <= travel]
         if (self.robot.joint_positions() != q).any():  # PyBullet's joints follow lazily
             self.robot.set_joint_positions(q)
-        contacts = self.robot.contacts(COLLISION_RANGE_MM)
+        contacts = self.robot.contacts(COLLISION_RANGE_MM, obstacles=names)
+        for name in names:
+            due[name] = travel + COLLISION_RANGE_MM - CONTACT_MM
+        for c in contacts:
+            due[c.obstacle] = min(due[c.obstacle], travel + c.distance_mm - CONTACT_MM)
+        self._next_check_mm = min(due.values(), default=travel + COLLISION_RANGE_MM)
         nearest = contacts[0] if contacts else None
-        self._clearance_mm = COLLISION_RANGE_MM if nearest is None else nearest.distance_mm
         if nearest is None or nearest.distance_mm > CONTACT_MM:
             return None
         event = CollisionEvent(self.id, now_s, nearest.link, nearest.obstacle, nearest.distance_mm)
@@ -375,7 +395,7 @@ class SimCell:
         self.cycle = cycle
         faults.start_part(self.id, part.fed.index, t_s)
         self.robot.set_part("part", part.fed.part, T)
-        self._clearance_mm = 0.0
+        self._recheck_obstacles()
         return StationEvent(self.id, cycle)
 
     # -- the end of a cycle ----------------------------------------------------------------------
@@ -395,7 +415,7 @@ class SimCell:
             faults.end(self._collision_fault, now_s)
             self._collision_fault = None
         self.robot.remove("part")
-        self._clearance_mm = 0.0
+        self._recheck_obstacles()
         self.conveyor.release()
         self.cycle = None
         self.finished_count += 1

@@ -310,13 +310,26 @@ class RobotSim:
             self.add_box(name, T, dims)
 
     # --- collisions -------------------------------------------------------------------------
+    @property
+    def obstacle_names(self) -> tuple[str, ...]:
+        return tuple(self._obstacles)
+
     def contacts(
-        self, margin_mm: float = 0.0, *, ignore_links: Sequence[str] = ("base_link",)
+        self,
+        margin_mm: float = 0.0,
+        *,
+        ignore_links: Sequence[str] = ("base_link",),
+        obstacles: Sequence[str] | None = None,
     ) -> list[Contact]:
-        """Robot links within ``margin_mm`` of an obstacle, closest first."""
+        """Robot links within ``margin_mm`` of an obstacle (of ``obstacles``, default all),
+        closest first."""
         p = self._p
         out = []
-        for name, body in self._obstacles.items():
+        names = self._obstacles if obstacles is None else obstacles
+        for name in names:
+            body = self._obstacles.get(name)
+            if body is None:
+                continue
             for c in p.getClosestPoints(
                 self._robot, body, distance=margin_mm * _MM, physicsClientId=self._cid
             ):
