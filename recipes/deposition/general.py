@@ -251,50 +251,49 @@ class _Kernel:
             u += 1.0 + c
             np.maximum(u, 0.0, out=u)
             dens = _pow_inplace(u, self.gun.beta1 - 1.0)
-            dz2 *= dz
-            dn /= dz2
-            dens *= dn
-            return (dens @ (w * self.norm).astype(f32)) * (self.h * self.h)
-        dx = p4 @ coeff(x)
-        dy = p4 @ coeff(y)
-        if self.gun.profile == "gaussian":
+        else:  # the fan's coordinates on the reference plane
+            dx = p4 @ coeff(x)
+            dy = p4 @ coeff(y)
             inv = self.h / dz
             dx *= inv
             dy *= inv
-            dens = self.gun.density(dx, dy).astype(f32)
-        else:
-            inv = self.h / dz
-            dx *= inv
-            dy *= inv
-            np.multiply(dx, dx, out=dx)
-            dx *= -self.inv_a2
-            dx += 1.0  # u = 1 - x²/a²
-            inside = dx > 0
-            np.multiply(dy, dy, out=dy)
-            dy *= -self.inv_b2
-            np.divide(dy, dx, out=dy, where=inside)
-            dy += 1.0  # 1 - y²/(b² u)
-            inside &= dy > 0
-            dx[~inside] = 0.0
-            dy[~inside] = 0.0
-            dens = _pow_inplace(dx, self.gun.beta1 - 1.0) * _pow_inplace(dy, self.gun.beta2 - 1.0)
-            dens *= self.norm
-        # obliquity h² (-d·n) / dz³
+            if self.gun.profile == "gaussian":
+                dens = self.gun.density(dx, dy).astype(f32)
+            else:
+                dens = self._elliptical_beta(dx, dy)
+        # obliquity h² (-d·n) / dz³; the beta profiles' norm goes with the deposits
         dz2 *= dz
         dn /= dz2
         dens *= dn
+        if self.gun.profile != "gaussian":
+            w = w * self.norm
         return (dens @ w.astype(f32)) * (self.h * self.h)
 
+    def _elliptical_beta(self, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+        """Double-beta density (without its norm) at reference-plane coordinates dx, dy
+        (overwritten)."""
+        np.multiply(dx, dx, out=dx)
+        dx *= -self.inv_a2
+        dx += 1.0  # u = 1 - x²/a²
+        inside = dx > 0
+        np.multiply(dy, dy, out=dy)
+        dy *= -self.inv_b2
+        np.divide(dy, dx, out=dy, where=inside)
+        dy += 1.0  # 1 - y²/(b² u)
+        inside &= dy > 0
+        dx[~inside] = 0.0
+        dy[~inside] = 0.0
+        return _pow_inplace(dx, self.gun.beta1 - 1.0) * _pow_inplace(dy, self.gun.beta2 - 1.0)
 
-def _pow_inplace(a: np.ndarray, exponent: float, scratch: np.ndarray | None = None) -> np.ndarray:
+
+def _pow_inplace(a: np.ndarray, exponent: float) -> np.ndarray:
     if exponent == 0.0:
         a[:] = 1.0
         return a
     if exponent == 1.0:
         return a
     if exponent == 1.5:
-        r = np.sqrt(a, out=scratch) if scratch is not None else np.sqrt(a)
-        a *= r
+        a *= np.sqrt(a)
         return a
     if exponent == 2.0:
         a *= a

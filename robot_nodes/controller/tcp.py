@@ -19,7 +19,7 @@ from robot_nodes.kinematics import SerialChain
 
 
 class TcpPosition:
-    """Tip position of ``chain`` for one joint vector (the same as ``chain.fk(q)[:3, 3]``).
+    """Tip position of ``chain`` for one joint vector, in mm (``chain.fk(q)[:3, 3]`` x 1000).
 
     Parameters
     ----------
@@ -36,10 +36,6 @@ class TcpPosition:
             for axis, T in zip(chain.axes, chain.T_before, strict=True)
         )[::-1]
         self._tip = tuple(float(v) for v in chain.T_after[:3, 3])
-
-    def mm(self, q_rad: Sequence[float]) -> np.ndarray:
-        """(3,) TCP position in the base frame, millimetres, for ``q_rad`` (n,)."""
-        return np.array(self.xyz_mm(q_rad))
 
     def xyz_mm(self, q_rad: Sequence[float]) -> tuple[float, float, float]:
         """TCP position (x, y, z) in the base frame, millimetres, for ``q_rad`` (n,)."""
