@@ -64,6 +64,7 @@ from edge_gateway.vision.pose import (
     to_model,
 )
 from edge_gateway.vision.profiles import (
+    STEP_PX,
     Profiles,
     find_edges,
     material_extent,
@@ -79,6 +80,8 @@ _PASSES = ((10, 10, 3, 2),)
 #: reach of the last pass (px); where it finds no material, it reads ``damage_reach_mm`` in
 _LAST_INNER_PX = 8
 _LAST_OUTER_PX = 5
+#: the short profiles' innermost samples below this level (part = 1): read further in
+_INNER_LEVEL = 0.8
 #: a well-fitted silhouette this far inside the image (px) overrides border coverage
 _CLEAR_PX = 2.0
 #: share of the part area that may fall outside the image when its region does not
@@ -321,8 +324,10 @@ class Locator:
             return p, EdgeFit(prof.index, idx, r, none, none.astype(bool), none)
         extent_px, cut = material_extent(prof)
         extent = extent_px / prof.px_per_mm
-        # where the material ends before the short profiles start, read further in
-        deep = np.flatnonzero(extent_px <= prof.offsets[0] + 0.5)
+        # where the material ends before the short profiles start, or they do not start on
+        # the part's level (belt texture as dark as the part in a bite), read further in
+        inner = prof.level[:, :STEP_PX].mean(axis=1) if prof.level.shape[1] else extent_px
+        deep = np.flatnonzero((extent_px <= prof.offsets[0] + 0.5) | (inner < _INNER_LEVEL))
         if len(deep):
             far = read_profiles(
                 img, det, cam, part, p, self._damage_px, _LAST_OUTER_PX, index=prof.index[deep]

@@ -34,6 +34,8 @@ MIN_SEPARATION = 3.0
 MIN_CONTRAST = 0.1
 
 LOG_LUT = np.log(np.arange(256, dtype=np.float32) + 1.0).astype(np.float32)
+#: the log intensity scaled to 0..255, for the first split of the classes
+LOG8_LUT = np.rint(255.0 * LOG_LUT / LOG_LUT[-1]).astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,11 @@ def detect(image: np.ndarray, polarity: str = "auto", min_area_px: int = 16) -> 
     L = cv2.LUT(small, LOG_LUT)
     full, A = _basis(h, w)
     Ls = L[::_FIT_STRIDE, ::_FIT_STRIDE].ravel()
-    thr, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    cls = (small[::_FIT_STRIDE, ::_FIT_STRIDE].ravel() > thr).astype(np.float32)
+    # the first split in the log domain too: a highlight on the part spans more grey
+    # levels than the step from belt to part, but not more log units
+    L8 = cv2.LUT(small, LOG8_LUT)
+    thr, _ = cv2.threshold(L8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    cls = (L8[::_FIT_STRIDE, ::_FIT_STRIDE].ravel() > thr).astype(np.float32)
     M = np.empty((len(Ls), 7), dtype=np.float32)
     M[:, :6] = A
     coef = np.zeros(6, dtype=np.float32)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
-from shapely.geometry import Polygon
+from shapely.geometry import Point, Polygon
 
 from edge_gateway.vision import LocateOptions, Locator, locate
 from recipes.parts.panel import PanelPart
@@ -171,6 +172,29 @@ def test_a_damaged_part_is_caught_and_still_located(
     assert res.verdict == "damaged", res.part.reasons
     assert res.part.missing_area_mm2 == pytest.approx(area, rel=0.35)
     assert position_error_mm(res.part, pose) < 0.25
+
+
+def test_a_bite_is_caught_with_belt_texture_as_bright_as_the_part_in_it(
+    renderer, camera, door, door_locator
+) -> None:
+    """Belt texture at the part's level runs through a bite, close to the nominal edge:
+    the profiles there start on it, so the material extent is read from further in."""
+    bite = Point(300.0, 0.0).buffer(12.0)
+    pose = PlanarPose(VIEW_X_MM - 6.0, VIEW_Y_MM + 4.0, -1.5)
+    scene = render(renderer, [(_cut(door, bite), pose)], ref=(300.0, 200.0))
+    T = pose.T_world_part((300.0, 200.0))
+    band_part = np.array([[288.5, 1.5], [311.5, 1.5], [311.5, 3.5], [288.5, 3.5]])
+    band_world = band_part @ T[:2, :2].T + T[:2, 3]
+    uv = camera.project(np.column_stack([band_world, np.zeros(len(band_world))]))
+    image = scene.image.copy()
+    centre = camera.project(np.array([[pose.x_mm, pose.y_mm, door.thickness_mm]]))[0]
+    part_level = int(image[int(centre[1]), int(centre[0])])
+    cv2.fillPoly(image, [np.round(uv * 16).astype(np.int32)], part_level, cv2.LINE_AA, 4)
+    res = door_locator.locate(image)
+    assert res.verdict == "damaged", res.part.reasons
+    assert res.part.missing_area_mm2 == pytest.approx(
+        bite.intersection(door.outline).area, rel=0.35
+    )
 
 
 def test_an_empty_belt_is_no_part(renderer, door_locator) -> None:
