@@ -104,8 +104,7 @@ def without_belt_colour(
     cue = chroma_cue(small, det, det.mask)
     if cue is None:
         return det, None
-    total = small.sum(axis=2)
-    level = (small @ cue.axis) / np.maximum(total, 1.0) - np.float32(cue.belt @ cue.axis)
+    level, total = _level_and_total(small, cue)
     # a shadow is darker than the belt it falls on, and keeps the belt's chromaticity
     drop = (det.mask > 0) & (total >= 3.0 * MIN_GREY) & (level < 0.5)
     if det.grey is not None:
@@ -116,6 +115,17 @@ def without_belt_colour(
         return det, cue
     mask, labels, blobs = regions(det.mask & (1 - belt_like), min_area_px)
     return replace(det, mask=mask, labels=labels, blobs=blobs), cue
+
+
+def _level_and_total(pix: np.ndarray, cue: ChromaCue) -> tuple[np.ndarray, np.ndarray]:
+    """The chromaticity level (0 belt, 1 part) and the channel sum of pixels ``pix``
+    (..., 3) float32, in one product (a sum over a last axis of 3 costs more)."""
+    M = np.empty((3, 2), dtype=np.float32)
+    M[:, 0], M[:, 1] = cue.axis, 1.0
+    both = pix @ M
+    total = both[..., 1]
+    level = both[..., 0] / np.maximum(total, np.float32(1.0)) - np.float32(cue.belt @ cue.axis)
+    return level, total
 
 
 def chroma_level(
@@ -141,8 +151,7 @@ def chroma_level(
         cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     ).astype(np.float32)
-    total = pix.sum(axis=2)
-    level = (pix @ cue.axis) / np.maximum(total, 1.0) - np.float32(cue.belt @ cue.axis)
+    level, total = _level_and_total(pix, cue)
     return np.where(total >= 3.0 * MIN_GREY, level, np.float32(1.0)).astype(np.float32)
 
 
