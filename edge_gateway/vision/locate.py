@@ -176,11 +176,12 @@ class Locator:
     ) -> list[PartLocation]:
         """Each region of ``det`` located and checked; ``colour`` (the frame, where it has
         colour) and its chromaticity ``cue`` help the damage check and the edges."""
-        blobs = det.blobs if det.has_contrast else []
+        weak = det.has_weak_contrast
+        blobs = det.blobs if det.has_contrast or weak else []
         parts = []
         for blob in blobs[: self.options.max_parts]:
             loc = self._locate_blob(img, det, blob, colour, cue)
-            if loc is not None:
+            if loc is not None and (not weak or loc.score >= self.options.min_score):
                 parts.append(loc)
         return parts
 

@@ -32,6 +32,10 @@ _CONTOUR_POINTS = 120
 MIN_SEPARATION = 3.0
 #: smallest step accepted in log units (about 10 % brightness)
 MIN_CONTRAST = 0.1
+#: a step above this (x the spread) but below MIN_SEPARATION is weak contrast: strong
+#: belt texture (grain, overspray speckle) beside a part only a little darker or brighter;
+#: its regions are parts only where the expected outline's edges bear them out
+WEAK_SEPARATION = 2.0
 
 LOG_LUT = np.log(np.arange(256, dtype=np.float32) + 1.0).astype(np.float32)
 #: the log intensity scaled to 0..255, for the first split of the classes
@@ -99,6 +103,15 @@ class Detection:
     @property
     def has_contrast(self) -> bool:
         return self.separation >= MIN_SEPARATION and abs(self.step) >= MIN_CONTRAST
+
+    @property
+    def has_weak_contrast(self) -> bool:
+        """Contrast too weak to say alone that there is a part (see WEAK_SEPARATION)."""
+        return (
+            not self.has_contrast
+            and self.separation >= WEAK_SEPARATION
+            and abs(self.step) >= MIN_CONTRAST
+        )
 
 
 @lru_cache(maxsize=8)

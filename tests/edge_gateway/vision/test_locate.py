@@ -8,6 +8,7 @@ import pytest
 from shapely.geometry import Point, Polygon
 
 from edge_gateway.vision import LocateOptions, Locator, locate
+from edge_gateway.vision.segment import detect
 from recipes.parts.panel import PanelPart
 from sim.camera import CameraCalibration, look_at
 from sim.frames import PlanarPose
@@ -202,6 +203,22 @@ def test_an_empty_belt_is_no_part(renderer, door_locator) -> None:
     assert res.verdict == "no_part" and res.parts == ()
     data = res.to_dict()
     assert data["verdict"] == "no_part" and set(data) >= AGREED_KEYS and data["x_mm"] is None
+
+
+def test_an_empty_belt_with_coarse_speckle_is_no_part(renderer, door_locator) -> None:
+    """Speckle as coarse as overspray leaves the classes apart by less than
+    MIN_SEPARATION but more than WEAK_SEPARATION: the regions are tried, and none has
+    the door's edges."""
+    image = render(renderer, []).image.astype(np.float32)
+    rng = np.random.default_rng(7)
+    dots = cv2.dilate((rng.random(image.shape) < 0.3).astype(np.float32), np.ones((3, 3)))
+    dots = cv2.GaussianBlur(dots, (0, 0), 1.0)
+    sign = np.where(rng.random(image.shape) < 0.5, -1.0, 1.0).astype(np.float32)
+    image = np.clip(image + 30.0 * cv2.GaussianBlur(sign * dots, (0, 0), 0.7), 0, 255)
+    image = image.astype(np.uint8)
+    assert detect(image, "auto", 100).has_weak_contrast
+    res = door_locator.locate(image)
+    assert res.verdict == "no_part" and res.parts == ()
 
 
 def test_several_parts_are_each_located(renderer, camera) -> None:
