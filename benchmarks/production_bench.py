@@ -31,7 +31,7 @@ def run(sim_s: float) -> dict:
 
     from coatshare.dryrun import DryRunCell
     from coatshare.pipeline_sim import plan_approved_recipes
-    from robot_nodes.signing import generate_key_pair
+    from recipes.approval import generate_key_pair
     from sim.world import parse_world
 
     worlds = Path(__file__).resolve().parents[1] / "sim" / "worlds"

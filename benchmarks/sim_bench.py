@@ -188,13 +188,13 @@ class LockstepController:
     """
 
     def __init__(self, node, cell_id: str, doc, key) -> None:
+        from recipes.approval import ApprovalVerifier, approve_recipe
         from robot_nodes.controller import (
             CellController,
             RecipeStore,
             load_cell_config,
             run_now,
         )
-        from robot_nodes.signing import ApprovalVerifier, approve_recipe
         from sim.cell import StationEvent
         from sim.cell_setup import nominal_T_world_part
 
@@ -336,9 +336,9 @@ def _pin_to_one_core() -> str:
 def bench_node(world_path: Path, doc, *, parts: int | None, sim_s: float | None) -> dict:
     """Doors through the node loop (see the module docstring)."""
     import sim.node as sim_node
+    from recipes.approval import generate_key_pair
     from robot_nodes.bus.dds import LOOPBACK_CONFIG_XML
     from robot_nodes.cell_bus import create_cell_bus
-    from robot_nodes.signing import generate_key_pair
     from sim.cell import SimCell
     from sim.results import RecipeBook
 

@@ -71,7 +71,7 @@ def keygen_cmd(
     name: Annotated[str, typer.Option(help="file name stem")] = "approval",
 ) -> None:
     """Make an Ed25519 approval key pair (the private key file is mode 0600)."""
-    from robot_nodes.signing import generate_key_pair, write_key_pair
+    from recipes.approval import generate_key_pair, write_key_pair
 
     pair = generate_key_pair()
     key_path, pub_path = write_key_pair(pair, out, name)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recipes.approval import ApprovalKeyPair, ApprovalVerifier
 from recipes.document import RecipeDoc
 from recipes.errors import InvalidInputError
 from recipes.film import ThicknessMap
@@ -28,7 +29,6 @@ from recipes.fit import FittedProgram
 from robot_nodes.controller import CellController, RecipeStore, load_cell_config, run_now
 from robot_nodes.controller.reports import PartReport, ProgramState, StatusReport
 from robot_nodes.kinematics import load_painter6
-from robot_nodes.signing import ApprovalKeyPair, ApprovalVerifier
 from sim.blocks import CapturedFrame
 from sim.cell import CameraEvent, PartCycle, SimCell, StationEvent
 from sim.cell_setup import cell_config, program_message

@@ -46,10 +46,10 @@ from edge_gateway.blocks import (
 from edge_gateway.db import open_database
 from edge_gateway.records import PartRecordStore
 from pipelines import Catalog, PartRun, PipelineDoc, Runner, summarize_runs
+from recipes.approval import approve_recipe, generate_key_pair
 from recipes.document import RecipeDoc
 from recipes.errors import InvalidInputError
 from recipes.fit import FittedProgram
-from robot_nodes.signing import approve_recipe, generate_key_pair
 from sim.blocks import capture_block, predict_thickness
 from sim.cell_setup import nominal_T_world_part, plan_recipes
 from sim.feed import panel

@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from recipes.approval import ApprovalVerifier
 from recipes.errors import CoatshareError
 from robot_nodes.bus import Bus
 from robot_nodes.cell_bus import (
@@ -74,7 +75,6 @@ from robot_nodes.controller import (
 )
 from robot_nodes.kinematics import RobotModel, load_painter6
 from robot_nodes.node_time import ClockGrant, NodeClock, lockstep_lookahead_s
-from robot_nodes.signing import ApprovalVerifier
 
 log = logging.getLogger(__name__)
 

@@ -221,7 +221,7 @@ class ProductionRun:
 
     def _write_setup(self) -> None:
         """The approval key (public half) and the cells' configurations."""
-        from robot_nodes.signing import generate_key_pair
+        from recipes.approval import generate_key_pair
 
         if self._key is not None:
             return
@@ -236,7 +236,7 @@ class ProductionRun:
     def _plan(self) -> None:
         """Plan (unless given), approve, sign and store the recipes the feeds need; the cells
         and the simulator pick new files up from the folder when a program names them."""
-        from robot_nodes.signing import approve_recipe
+        from recipes.approval import approve_recipe
 
         if self.docs:
             return

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from recipes.approval import ApprovalVerifier
 from robot_nodes.controller.commands import (
     COMMAND_CODES,
     Command,
@@ -65,7 +66,6 @@ from robot_nodes.controller.state_machine import (
     Transition,
 )
 from robot_nodes.kinematics import RobotModel
-from robot_nodes.signing import ApprovalVerifier
 
 log = logging.getLogger(__name__)
 

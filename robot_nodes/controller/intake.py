@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from recipes.approval import ApprovalVerifier
 from robot_nodes.controller.config import CellConfig
 from robot_nodes.controller.dispatch import DispatchLog
 from robot_nodes.controller.faults import FaultCode, ProgramRejected
@@ -28,7 +29,6 @@ from robot_nodes.controller.recipe_store import RecipeStore
 from robot_nodes.controller.reports import ProgramState, StatusReport
 from robot_nodes.controller.validation import validate_program
 from robot_nodes.kinematics import RobotModel
-from robot_nodes.signing import ApprovalVerifier
 
 log = logging.getLogger(__name__)
 

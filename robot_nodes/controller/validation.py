@@ -28,11 +28,11 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from recipes.approval import ApprovalVerifier, normalize_content_hash
 from recipes.errors import InvalidInputError
 from robot_nodes.controller.config import CellConfig
 from robot_nodes.controller.faults import FaultCode, ProgramRejected
 from robot_nodes.controller.recipe_store import RecipeStore, recipe_tool_poses
-from robot_nodes.signing import ApprovalVerifier, normalize_content_hash
 from robot_nodes.toolpath import ToolPath
 
 _QUAT_TOL = 1e-3

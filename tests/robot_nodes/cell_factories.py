@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from recipes.approval import ApprovalKeyPair, approve_recipe, generate_key_pair
 from recipes.document import PartRef, ProgramDoc, RecipeDoc
 from recipes.document import save as save_recipe
 from recipes.planner.params import PlannerParams
@@ -17,7 +18,6 @@ from recipes.program import MOVE, STROKE, TURN, Program
 from recipes.recipe import load_finish, load_gun, plan_from_spec
 from robot_nodes.bus import dds_types
 from robot_nodes.controller import CellConfig, load_cell_config, program_message_from_recipe
-from robot_nodes.signing import ApprovalKeyPair, approve_recipe, generate_key_pair
 
 KEY = generate_key_pair(bytes(range(32)))
 """The approval key of the tests (fixed seed)."""

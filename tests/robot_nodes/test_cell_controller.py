@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from recipes.approval import ApprovalVerifier
 from robot_nodes.controller import (
     CellConfig,
     CellController,
@@ -21,7 +22,6 @@ from robot_nodes.controller import (
 from robot_nodes.controller.legs import BACKUP
 from robot_nodes.fake_driver import FakeDriver
 from robot_nodes.kinematics import RobotModel
-from robot_nodes.signing import ApprovalVerifier
 
 from .cell_factories import KEY, cell_config, program_msg, signed_recipe
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy.interpolate import CubicHermiteSpline
 
+from recipes.approval import ApprovalVerifier
 from robot_nodes.controller import (
     AcceptedProgram,
     ExecutionPlan,
@@ -23,7 +24,6 @@ from robot_nodes.controller import (
 )
 from robot_nodes.controller.legs import APPROACH, BACKUP, PROGRAM
 from robot_nodes.kinematics import RobotModel
-from robot_nodes.signing import ApprovalVerifier
 from robot_nodes.toolpath import ToolPath
 
 from .cell_factories import KEY, cell_config, program_msg, signed_recipe

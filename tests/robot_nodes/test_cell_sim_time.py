@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
+from recipes.approval import ApprovalVerifier
 from robot_nodes.bus import QOS_CLOCK, QOS_LATCHED, QOS_STATUS
 from robot_nodes.bus.dds import LOOPBACK_CONFIG_XML
 from robot_nodes.cell_bus import (
@@ -32,7 +33,6 @@ from robot_nodes.controller import (
 from robot_nodes.convert import stamp_to_ns
 from robot_nodes.fake_driver import FakeDriver
 from robot_nodes.kinematics import RobotModel
-from robot_nodes.signing import ApprovalVerifier
 
 from .cell_factories import KEY, cell_config, program_msg, signed_recipe
 from .test_cell_controller import SAFE, T0_NS, stroke_ends_mm

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from coatshare.cli_cell import cell_app
+from recipes.approval import ApprovalVerifier, read_key_file
 from recipes.errors import InvalidInputError
-from robot_nodes.signing import ApprovalVerifier, read_key_file
 
 runner = CliRunner()
 

@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pytest
 
+from recipes.approval import ApprovalVerifier, approve_recipe
 from robot_nodes.controller import (
     AcceptedProgram,
     CellController,
@@ -26,7 +27,6 @@ from robot_nodes.controller import (
 )
 from robot_nodes.fake_driver import FakeDriver
 from robot_nodes.kinematics import RobotModel
-from robot_nodes.signing import ApprovalVerifier, approve_recipe
 
 from .cell_factories import KEY, cell_config, planned_recipe, program_msg
 from .test_cell_planning import assert_limits, tool_speed_while_spraying

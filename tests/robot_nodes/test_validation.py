@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from recipes.approval import ApprovalVerifier, sign_approval
 from recipes.document import RecipeDoc
 from robot_nodes.controller import (
     CellConfig,
@@ -20,7 +21,6 @@ from robot_nodes.controller import (
     recipe_tool_poses,
     validate_program,
 )
-from robot_nodes.signing import ApprovalVerifier, sign_approval
 
 from .cell_factories import KEY, OTHER_KEY, cell_config, program_msg, signed_recipe
 
@@ -233,7 +233,7 @@ def test_recipe_store_reads_a_folder_and_skips_broken_files(tmp_path, doc) -> No
 
 
 def test_a_recipe_from_the_planner_passes_acceptance(config) -> None:
-    from robot_nodes.signing import approve_recipe
+    from recipes.approval import approve_recipe
 
     from .cell_factories import planned_recipe
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from recipes.approval import ApprovalVerifier
 from robot_nodes.bus import dds_types
 from robot_nodes.controller import (
     RecipeStore,
@@ -15,7 +16,6 @@ from robot_nodes.controller import (
     validate_program,
 )
 from robot_nodes.convert import pose_to_matrix
-from robot_nodes.signing import ApprovalVerifier
 from sim.cell_setup import nominal_T_world_part, program_message, recipe_id_for
 from sim.frames import invert
 from sim.run import ProductionRun, RunOptions

@@ -8,8 +8,7 @@ import stat
 import pytest
 from nacl.signing import VerifyKey
 
-from recipes.errors import InvalidInputError
-from robot_nodes.signing import (
+from recipes.approval import (
     ApprovalVerifier,
     approval_payload,
     approve_recipe,
@@ -22,8 +21,8 @@ from robot_nodes.signing import (
     sign_recipe,
     write_key_pair,
 )
-
-from .cell_factories import KEY, OTHER_KEY, recipe_doc
+from recipes.errors import InvalidInputError
+from tests.robot_nodes.cell_factories import KEY, OTHER_KEY, recipe_doc
 
 HASH = "sha256:" + "ab" * 32
 
