@@ -1,10 +1,13 @@
 """``coatshare cloud serve``: the cloud's intake of site results and its HTTP API.
 
 The intake subscribes to every site's upward messages on the MQTT broker ``--mqtt``
-(host:port), stores each once and acknowledges it; the API serves what was stored. The
-database is ``--database`` (URL), else ``$COATSHARE_CLOUD_DATABASE_URL``, else
-``--data DIR/cloud.db``. The operator token: ``--operator-token`` or
-``$COATSHARE_CLOUD_OPERATOR_TOKEN``, else one is made and printed once.
+(host:port), stores each once and acknowledges it; the API serves what was stored and the
+recipe store with its review. The database is ``--database`` (URL), else
+``$COATSHARE_CLOUD_DATABASE_URL``, else ``--data DIR/cloud.db``. The admin token:
+``--operator-token`` or ``$COATSHARE_CLOUD_OPERATOR_TOKEN``, else one is made and printed
+once. Approvals are signed with the private key in ``--approval-key`` (default
+``DIR/approval.key``); where that file does not exist, a key pair is made there (the
+private key mode 0600, the public key beside it as ``.pub``) and its id printed.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ def serve_cmd(
     data: Annotated[Path, typer.Option(help="folder for the SQLite default")] = Path("cloud-data"),
     operator_token: Annotated[str | None, typer.Option(help="the operator's bearer token")] = None,
     client_id: Annotated[str, typer.Option(help="MQTT client id (one per cloud)")] = "cloud",
+    approval_key: Annotated[
+        Path | None, typer.Option(help="private approval key file (made where missing)")
+    ] = None,
 ) -> None:
     """Store what the sites send (exactly once) and serve it over HTTP."""
     import secrets
@@ -45,6 +51,7 @@ def serve_cmd(
     from cloud_brain.db import open_database
     from cloud_brain.intake import ResultIntake
     from cloud_brain.service import create_app
+    from cloud_brain.users import ensure_admin
 
     broker = split_host_port(mqtt, "mqtt")
     if database is None and not os.environ.get("COATSHARE_CLOUD_DATABASE_URL"):
@@ -54,11 +61,35 @@ def serve_cmd(
     if token is None:
         token = secrets.token_urlsafe(32)
         typer.echo(f"cloud operator token (shown once): {token}")
+    ensure_admin(engine, token)
+    key = _approval_key(approval_key or data / "approval.key")
     intake = ResultIntake(engine, host=broker[0], port=broker[1], client_id=client_id)
     if not intake.start(timeout_s=15.0):
         typer.echo(f"MQTT broker {mqtt} not reachable yet: the intake keeps trying", err=True)
     typer.echo(f"cloud brain on http://{host}:{port}, intake on {mqtt}")
     try:
-        uvicorn.run(create_app(engine, token), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(engine, key), host=host, port=port, log_level="warning")
     finally:
         intake.stop()
+
+
+def _approval_key(path: Path):
+    """The approval key pair of the private key file ``path``, made there if missing."""
+    from recipes.approval import (
+        generate_key_pair,
+        key_pair_from_signing_key,
+        read_key_file,
+        write_key_pair,
+    )
+
+    if not path.exists():
+        pair = generate_key_pair()
+        name = path.name.removesuffix(".key")
+        key_path, pub_path = write_key_pair(pair, path.parent, name)
+        if key_path != path:
+            key_path.rename(path)
+        typer.echo(f"new approval key {pair.key_id}: {path} (public: {pub_path})")
+        return pair
+    pair = key_pair_from_signing_key(read_key_file(path))
+    typer.echo(f"approval key {pair.key_id} from {path}")
+    return pair

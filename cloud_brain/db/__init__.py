@@ -5,6 +5,13 @@ engine helper beside its own schema rather than borrowing the edge's.
 """
 
 from cloud_brain.db.engine import DEFAULT_URL_ENV, open_database
-from cloud_brain.db.schema import metadata, site_messages
+from cloud_brain.db.schema import cloud_users, metadata, recipe_versions, site_messages
 
-__all__ = ["DEFAULT_URL_ENV", "metadata", "open_database", "site_messages"]
+__all__ = [
+    "DEFAULT_URL_ENV",
+    "cloud_users",
+    "metadata",
+    "open_database",
+    "recipe_versions",
+    "site_messages",
+]
