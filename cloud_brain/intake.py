@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from cloud_brain.broker import BrokerClient
 from cloud_brain.db import site_messages
 
 log = logging.getLogger(__name__)
@@ -39,42 +39,20 @@ def parse_up(topic: str, payload: bytes) -> tuple[str, dict[str, Any]]:
     return parts[1], data
 
 
-class ResultIntake:
+class ResultIntake(BrokerClient):
     """Stores the sites' messages in ``engine`` and acknowledges them via the broker."""
 
     def __init__(
         self, engine: Engine, *, host: str = "127.0.0.1", port: int = 1883, client_id: str = "cloud"
     ) -> None:
-        import paho.mqtt.client as mqtt
-
+        super().__init__(host=host, port=port, client_id=client_id, persistent=True)
         self.engine = engine
         self.stored = 0
         self.duplicates = 0
-        self._connected = threading.Event()
-        self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False
-        )
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = lambda *_a, **_k: self._connected.clear()
         self.client.on_message = self._on_message
-        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
-        self._host, self._port = host, port
 
-    def start(self, timeout_s: float = 10.0) -> bool:
-        self.client.connect_async(self._host, self._port, keepalive=30)
-        self.client.loop_start()
-        return self._connected.wait(timeout_s)
-
-    def stop(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-    def _on_connect(self, client, _userdata, _flags, reason_code, _props=None) -> None:
-        if reason_code.is_failure:
-            log.warning("intake: broker refused the connection: %s", reason_code)
-            return
+    def on_connected(self, client) -> None:
         client.subscribe(UP_FILTER, qos=1)
-        self._connected.set()
 
     def _on_message(self, client, _userdata, message) -> None:
         try:

@@ -19,6 +19,7 @@ Domain errors become HTTP answers here and nowhere else: 422 (a field and its re
 404, 409 (a conflict with what is stored), 401, 403; always ``{"error": {"field", "reason"}}``.
 """
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Query, Request
@@ -58,9 +59,14 @@ def _error(status: int, field: str, reason: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": {"field": field, "reason": reason}})
 
 
-def create_app(engine: Engine, approval_key: ApprovalKeyPair | None = None) -> FastAPI:
+def create_app(
+    engine: Engine,
+    approval_key: ApprovalKeyPair | None = None,
+    on_approved: Callable[[dict], object] | None = None,
+) -> FastAPI:
     """The cloud API on ``engine`` (migrated; its admin users added with
-    :func:`cloud_brain.users.ensure_admin`), signing approvals with ``approval_key``."""
+    :func:`cloud_brain.users.ensure_admin`), signing approvals with ``approval_key``;
+    ``on_approved`` gets each version approved (the publisher to the sites)."""
     app = FastAPI(title="coatshare cloud brain", version=API_VERSION)
     store = RecipeStore(engine, approval_key)
 
@@ -146,7 +152,10 @@ def create_app(engine: Engine, approval_key: ApprovalKeyPair | None = None) -> F
 
     @app.post("/recipes/{recipe_id}/versions/{version}/approve")
     def approve_recipe(recipe_id: str, version: int, who: Caller) -> dict:
-        return store.approve(recipe_id, version, who)
+        approved = store.approve(recipe_id, version, who)
+        if on_approved is not None:
+            on_approved(approved)
+        return approved
 
     @app.post("/recipes/{recipe_id}/versions/{version}/reject")
     def reject_recipe(recipe_id: str, version: int, body: RejectIn, who: Caller) -> dict:

@@ -7,7 +7,8 @@ recipe store with its review. The database is ``--database`` (URL), else
 ``--operator-token`` or ``$COATSHARE_CLOUD_OPERATOR_TOKEN``, else one is made and printed
 once. Approvals are signed with the private key in ``--approval-key`` (default
 ``DIR/approval.key``); where that file does not exist, a key pair is made there (the
-private key mode 0600, the public key beside it as ``.pub``) and its id printed.
+private key mode 0600, the public key beside it as ``.pub``) and its id printed. Approved
+recipe versions are published to the sites on the same broker (``recipes.publication``).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def serve_cmd(
 
     from cloud_brain.db import open_database
     from cloud_brain.intake import ResultIntake
+    from cloud_brain.publish import RecipePublisher
     from cloud_brain.service import create_app
     from cloud_brain.users import ensure_admin
 
@@ -64,12 +66,18 @@ def serve_cmd(
     ensure_admin(engine, token)
     key = _approval_key(approval_key or data / "approval.key")
     intake = ResultIntake(engine, host=broker[0], port=broker[1], client_id=client_id)
+    publisher = RecipePublisher(
+        engine, host=broker[0], port=broker[1], client_id=f"{client_id}-recipes"
+    )
     if not intake.start(timeout_s=15.0):
         typer.echo(f"MQTT broker {mqtt} not reachable yet: the intake keeps trying", err=True)
-    typer.echo(f"cloud brain on http://{host}:{port}, intake on {mqtt}")
+    publisher.start(timeout_s=0.0)  # publishes every approved version once connected
+    typer.echo(f"cloud brain on http://{host}:{port}, intake and recipes on {mqtt}")
+    app = create_app(engine, key, on_approved=publisher.publish)
     try:
-        uvicorn.run(create_app(engine, key), host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
+        publisher.stop()
         intake.stop()
 
 

@@ -4,7 +4,9 @@ The database is ``--database`` (a URL), else ``$COATSHARE_DATABASE_URL``, else a
 file ``--data DIR/edge.db``; it is migrated at start. The factory is ``--factory FILE``
 (default: the demo factory). The operator's token is ``--operator-token`` or
 ``$COATSHARE_OPERATOR_TOKEN``; without one a token is made and printed once. With
-``--mqtt host:port`` the cloud link sends the outbox to the cloud.
+``--mqtt host:port`` the cloud link sends the outbox to the cloud, and with
+``--approval-pub FILE`` (the cloud's public approval key) it also takes in the approved
+recipe versions the cloud publishes, each kept once its signature verifies.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ def serve_cmd(
     mqtt: Annotated[
         str | None, typer.Option(help="MQTT broker host:port of the cloud link")
     ] = None,
+    approval_pub: Annotated[
+        Path | None, typer.Option(help="public approval key file: recipes are verified with it")
+    ] = None,
 ) -> None:
     """Serve the edge API (quotes, bookings, the job queue, part records)."""
     import uvicorn
@@ -49,7 +54,14 @@ def serve_cmd(
         token = new_token()
         typer.echo(f"operator token (shown once): {token}")
     ensure_operator(engine, token)
-    app = create_app(engine, fac, promise_time_limit_s=promise_time_limit_s)
+    inbox = None
+    if approval_pub is not None:
+        from edge_gateway.recipe_inbox import RecipeInbox
+        from recipes.approval import ApprovalVerifier
+
+        inbox = RecipeInbox(engine, ApprovalVerifier.from_file(approval_pub))
+        typer.echo(f"recipes verified with approval key {inbox.verifier.key_id}")
+    app = create_app(engine, fac, promise_time_limit_s=promise_time_limit_s, recipes=inbox)
     typer.echo(f"edge gateway '{fac.site}' on http://{host}:{port} ({engine.dialect.name})")
     stop = threading.Event()
     link = None
@@ -60,7 +72,7 @@ def serve_cmd(
         from edge_gateway.cloud_link import CloudLink
 
         broker = split_host_port(mqtt, "mqtt")
-        link = CloudLink(engine, fac.site, host=broker[0], port=broker[1])
+        link = CloudLink(engine, fac.site, host=broker[0], port=broker[1], inbox=inbox)
         link.start(timeout_s=0.0)  # connects in the background, retrying
         threading.Thread(target=link.run, args=(stop,), name="cloud-link", daemon=True).start()
         typer.echo(f"cloud link to {mqtt} as site '{fac.site}'")

@@ -6,6 +6,8 @@ Topics (``site`` is the factory's site id)::
         {"key": ..., "seq": ..., "topic": ..., "body": <the outbox payload, JSON>}
     coatshare/<site>/ack                 cloud -> edge, QoS 1
         {"key": ...}
+    coatshare/recipes/<id>/<version>     cloud -> edges, QoS 1, retained
+        an approved recipe version (``recipes.publication``), for the recipe inbox
 
 The link sends outbox rows oldest first, at most ``window`` unacknowledged at a time, and
 deletes a row only when the cloud's acknowledgement of its key arrives; a row still
@@ -28,6 +30,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, delete, func, select
 
 from edge_gateway.db import outbox
+from edge_gateway.recipe_inbox import RecipeInbox
+from recipes.publication import TOPIC_FILTER as RECIPES_FILTER
+from recipes.publication import TOPIC_ROOT as RECIPES_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +81,12 @@ class CloudLink:
         window: int = 50,
         resend_s: float = 10.0,
         client_id: str | None = None,
+        inbox: RecipeInbox | None = None,
     ) -> None:
         import paho.mqtt.client as mqtt
 
         self.engine = engine
+        self.inbox = inbox
         self.site = site
         self.window = window
         self.resend_s = resend_s
@@ -95,7 +102,7 @@ class CloudLink:
         )
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda *_a, **_k: self._connected.clear()
-        self.client.on_message = self._on_ack
+        self.client.on_message = self._on_message
         self.client.reconnect_delay_set(min_delay=1, max_delay=10)
         self._host, self._port = host, port
 
@@ -115,9 +122,18 @@ class CloudLink:
             log.warning("cloud link: broker refused the connection: %s", reason_code)
             return
         client.subscribe(ack_topic(self.site), qos=1)
+        if self.inbox is not None:
+            client.subscribe(RECIPES_FILTER, qos=1)
         with self._lock:
             self._sent_at.clear()  # whatever was in flight goes again
         self._connected.set()
+
+    def _on_message(self, client, userdata, message) -> None:
+        if message.topic.startswith(RECIPES_ROOT + "/"):
+            if self.inbox is not None:
+                self.inbox.receive(message.topic, message.payload)
+            return
+        self._on_ack(client, userdata, message)
 
     def _on_ack(self, _client, _userdata, message) -> None:
         try:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from recipes.document import PartRef, ProgramDoc, RecipeDoc, dumps
+from recipes.planner.params import PlannerParams
 from recipes.program import MOVE, STROKE, Program
+from recipes.recipe import load_finish, load_gun
 
 
 def straight_stroke(
@@ -39,3 +42,26 @@ def rigid_transform(seed: int) -> np.ndarray:
     T[:3, :3] = R
     T[:3, 3] = rng.uniform(-500, 500, size=3)
     return T
+
+
+def recipe_text(
+    version: int = 1,
+    recipe_id: str = "door-white",
+    speed_mm_s: float = 400.0,
+    part: str = "door",
+    finish: str = "white-gloss",
+) -> str:
+    """A small recipe document (one stroke), hashed, as YAML."""
+    doc = RecipeDoc(
+        id=recipe_id,
+        version=version,
+        part=PartRef(kind="template", name=part, template="door"),
+        finish=load_finish(finish),
+        gun=load_gun(None),
+        planner=PlannerParams(),
+        program=ProgramDoc.from_program(
+            straight_stroke((0.0, 0.0, 200.0), (600.0, 0.0, 200.0), speed_mm_s), 1
+        ),
+        metrics={"within_tol_pct": 97.5},
+    )
+    return dumps(doc.with_hash())

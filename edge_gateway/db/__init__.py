@@ -6,10 +6,20 @@ database left by an older version both end up with the tables the code expects.
 """
 
 from edge_gateway.db.engine import DEFAULT_URL_ENV, database_url, open_database, upgrade
-from edge_gateway.db.schema import firms, jobs, metadata, outbox, part_records, principals, quotes
+from edge_gateway.db.schema import (
+    approved_recipes,
+    firms,
+    jobs,
+    metadata,
+    outbox,
+    part_records,
+    principals,
+    quotes,
+)
 
 __all__ = [
     "DEFAULT_URL_ENV",
+    "approved_recipes",
     "database_url",
     "firms",
     "jobs",

@@ -10,6 +10,9 @@ pose, the operator's decision, and optionally the film and the camera image (com
 arrays). ``outbox``: messages for the cloud, written in the same transaction as the row
 they describe and deleted only once the cloud has acknowledged them, so nothing is lost
 across link outages and nothing is sent twice under one key.
+
+``approved_recipes``: the recipe versions the cloud published, each kept once its approval
+signature verified with the site's public key (``edge_gateway.recipe_inbox``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -120,4 +124,29 @@ jobs = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
-__all__ = ["firms", "jobs", "metadata", "outbox", "part_records", "principals", "quotes"]
+approved_recipes = Table(
+    "approved_recipes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("recipe_id", String(120), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("part_name", String(120), nullable=False, index=True),
+    Column("finish", String(80), nullable=False),
+    Column("content_hash", String(71), nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("approved_at", String(40), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("recipe_id", "version", name="uq_approved_recipes_id_version"),
+)
+
+__all__ = [
+    "approved_recipes",
+    "firms",
+    "jobs",
+    "metadata",
+    "outbox",
+    "part_records",
+    "principals",
+    "quotes",
+]

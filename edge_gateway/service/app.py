@@ -18,6 +18,8 @@ reason), 404 (not found, or another firm's), 409 (a conflict with the state), 40
 | ``GET /jobs/{id}/records`` | firm (own), operator | QC records of the job's parts |
 | ``GET /factory`` | anyone with a token | cells, finishes, price list |
 | ``GET /outbox`` | operator | results waiting for the cloud, age of the oldest |
+| ``GET /recipes`` | operator | the approved recipe versions this site holds (verified) |
+| ``GET /recipes/current?part=&finish=`` | operator | the newest held for a part and finish |
 """
 
 from datetime import datetime
@@ -31,6 +33,7 @@ from sqlalchemy import Engine, text
 
 from edge_gateway.cloud_link import outbox_fill
 from edge_gateway.factory import Factory
+from edge_gateway.recipe_inbox import RecipeInbox
 from edge_gateway.service.auth import (
     AuthError,
     ForbiddenError,
@@ -72,8 +75,10 @@ def create_app(
     *,
     estimator: Estimator | None = None,
     promise_time_limit_s: float = 2.0,
+    recipes: RecipeInbox | None = None,
 ) -> FastAPI:
-    """The edge API on ``engine`` (migrated) for ``factory``."""
+    """The edge API on ``engine`` (migrated) for ``factory``; ``recipes`` holds the
+    approved recipes the cloud published (None: this edge verifies none, holds none)."""
     app = FastAPI(title=f"coatshare edge gateway ({factory.site})", version=API_VERSION)
     estimator = estimator or Estimator(edge_passes=factory.planning.edge_passes)
     desk = QuoteDesk(engine, factory, estimator, time_limit_s=promise_time_limit_s)
@@ -125,6 +130,18 @@ def create_app(
         who.require_operator()
         waiting, age = outbox_fill(engine)
         return {"waiting": waiting, "oldest_age_s": None if age is None else round(age, 1)}
+
+    @app.get("/recipes")
+    def recipes_held(who: Caller) -> list[dict]:
+        who.require_operator()
+        return recipes.list() if recipes is not None else []
+
+    @app.get("/recipes/current")
+    def recipe_current(who: Caller, part: str, finish: str) -> dict:
+        who.require_operator()
+        if recipes is None:
+            raise NotFoundError("approved recipe", f"{part} in {finish} (no approval key)")
+        return recipes.current(part, finish)
 
     @app.get("/factory")
     def factory_view(who: Caller) -> dict:

@@ -9,8 +9,9 @@ from cloud_brain.users import ForbiddenError
 from recipes.approval import ApprovalVerifier, approve_recipe
 from recipes.document import dumps, loads
 from recipes.errors import InvalidInputError, NotFoundError
+from tests.factories import recipe_text
 
-from .conftest import KEY, recipe_text
+from .conftest import KEY
 
 
 @pytest.fixture

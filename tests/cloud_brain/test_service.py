@@ -9,8 +9,9 @@ from cloud_brain.service import create_app
 from cloud_brain.users import ensure_admin
 from recipes.approval import ApprovalVerifier
 from recipes.document import loads
+from tests.factories import recipe_text
 
-from .conftest import KEY, recipe_text
+from .conftest import KEY
 
 ADMIN = "cloud-admin-token-for-tests-01"
 

@@ -175,7 +175,7 @@ def test_every_reference_resolves(compose, services) -> None:
             source = spec.split(":")[0]
             if not source.startswith("."):
                 assert source in volumes, f"{name}: volume {source} is not declared"
-            elif source != "./approval":  # made by `coatshare cell keygen`, never committed
+            elif source.split("/")[1] != "approval":  # made by `cell keygen`, never committed
                 assert (COMPOSE / source).exists(), f"{name}: {source} does not exist"
         build = service.get("build")
         if build is not None:

@@ -70,4 +70,4 @@ def test_migrating_twice_is_a_no_op(tmp_path):
     again = open_database(sqlite_path=path)
     assert PartRecordStore(again).count() == 1
     with again.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"

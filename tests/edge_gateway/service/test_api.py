@@ -142,3 +142,34 @@ def test_a_cells_progress_moves_the_job_to_running_then_done(client, firms, engi
     assert res.status_code == 409
     with pytest.raises(Exception, match="is done"):
         queue.report_progress(job["id"], 3)
+
+
+def test_recipes_held_are_for_staff(engine, estimator, firms) -> None:
+    from fastapi.testclient import TestClient
+
+    from edge_gateway.factory import load_factory
+    from edge_gateway.recipe_inbox import RecipeInbox
+    from edge_gateway.service import create_app
+    from recipes.approval import ApprovalVerifier, approve_recipe, generate_key_pair
+    from recipes.document import loads
+    from recipes.publication import publication, recipe_topic
+    from tests.factories import recipe_text
+
+    key = generate_key_pair(bytes(range(32)))
+    inbox = RecipeInbox(engine, ApprovalVerifier(key.public_key_hex))
+    doc = approve_recipe(loads(recipe_text()), key.signing_key_hex, "ann")
+    assert inbox.receive(recipe_topic(doc.id, doc.version), publication(doc))
+    client = TestClient(create_app(engine, load_factory(), estimator=estimator, recipes=inbox))
+    staff = bearer(OPERATOR)
+    held = client.get("/recipes", headers=staff).json()
+    assert [(h["recipe_id"], h["version"]) for h in held] == [("door-white", 1)]
+    res = client.get(
+        "/recipes/current", params={"part": "door", "finish": "white-gloss"}, headers=staff
+    )
+    assert res.status_code == 200 and res.json()["content_hash"] == doc.content_hash
+    res = client.get(
+        "/recipes/current", params={"part": "door", "finish": "oak-stain"}, headers=staff
+    )
+    assert res.status_code == 404
+    firm = bearer(next(iter(firms.values())))
+    assert client.get("/recipes", headers=firm).status_code == 403

@@ -1,0 +1,103 @@
+"""The approved recipes a site holds: what the cloud published, kept once verified.
+
+The cloud publishes every approved recipe version (``recipes.publication``: signed
+document, retained, QoS 1). The edge keeps a version only when its approval signature
+verifies with the site's public approval key; anything else (another key, a changed
+document, an envelope that disagrees with it) is refused, logged and counted, and
+changes nothing. A version received again is stored once. What a cell may run for a part
+and finish is the newest approved version held for that pair (:meth:`RecipeInbox.current`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from edge_gateway.db import approved_recipes
+from recipes.approval import ApprovalVerifier
+from recipes.document import dumps, loads
+from recipes.errors import InvalidInputError, NotFoundError
+from recipes.publication import parse_publication
+
+log = logging.getLogger(__name__)
+
+
+class RecipeInbox:
+    """Verified recipe versions in the edge database ``engine``."""
+
+    def __init__(self, engine: Engine, verifier: ApprovalVerifier) -> None:
+        self.engine = engine
+        self.verifier = verifier
+        self.stored = 0
+        self.duplicates = 0
+        self.refused: list[str] = []  # why, newest last
+
+    def receive(self, topic: str, payload: bytes) -> bool:
+        """Keep the version a publication carries; True when it is new. An empty payload
+        (a retained publication withdrawn) is ignored."""
+        if not payload:
+            return False
+        try:
+            doc = parse_publication(topic, payload, self.verifier)
+        except InvalidInputError as exc:
+            self.refused.append(f"{topic}: {exc}")
+            log.warning("recipe refused: %s: %s", topic, exc)
+            return False
+        row = dict(
+            recipe_id=doc.id,
+            version=doc.version,
+            part_name=doc.part.name,
+            finish=doc.finish.name,
+            content_hash=doc.content_hash,
+            key_id=doc.approval.key_id,
+            approved_at=doc.approval.approved_at or "",
+            document=dumps(doc),
+            received_at=datetime.now(UTC),
+        )
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(approved_recipes).values(**row))
+        except IntegrityError:
+            self.duplicates += 1
+            return False
+        self.stored += 1
+        return True
+
+    def list(self) -> list[dict[str, Any]]:
+        """The versions held (without documents), by recipe and version."""
+        query = select(*_SUMMARY).order_by(approved_recipes.c.recipe_id, approved_recipes.c.version)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def current(self, part: str, finish: str) -> dict[str, Any]:
+        """The newest approved version held for ``part`` in ``finish``, with its signed
+        document (verified again: the database is not trusted more than the wire)."""
+        query = (
+            select(*_SUMMARY, approved_recipes.c.document)
+            .where(approved_recipes.c.part_name == part, approved_recipes.c.finish == finish)
+            .order_by(approved_recipes.c.approved_at.desc(), approved_recipes.c.version.desc())
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        for r in rows:
+            if self.verifier.verify_recipe(loads(r.document, f"{r.recipe_id} v{r.version}")):
+                return dict(r._mapping)
+            log.error("stored recipe %s v%s no longer verifies", r.recipe_id, r.version)
+        raise NotFoundError("approved recipe", f"{part} in {finish}")
+
+
+_SUMMARY = (
+    approved_recipes.c.recipe_id,
+    approved_recipes.c.version,
+    approved_recipes.c.part_name.label("part"),
+    approved_recipes.c.finish,
+    approved_recipes.c.content_hash,
+    approved_recipes.c.key_id,
+    approved_recipes.c.approved_at,
+)
+
+__all__ = ["RecipeInbox"]
