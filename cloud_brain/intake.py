@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,13 +41,22 @@ def parse_up(topic: str, payload: bytes) -> tuple[str, dict[str, Any]]:
 
 
 class ResultIntake(BrokerClient):
-    """Stores the sites' messages in ``engine`` and acknowledges them via the broker."""
+    """Stores the sites' messages in ``engine`` and acknowledges them via the broker;
+    ``on_stored(site, message)`` is told of each message stored (once per key), before
+    the acknowledgement."""
 
     def __init__(
-        self, engine: Engine, *, host: str = "127.0.0.1", port: int = 1883, client_id: str = "cloud"
+        self,
+        engine: Engine,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 1883,
+        client_id: str = "cloud",
+        on_stored: Callable[[str, dict[str, Any]], object] | None = None,
     ) -> None:
         super().__init__(host=host, port=port, client_id=client_id, persistent=True)
         self.engine = engine
+        self.on_stored = on_stored
         self.stored = 0
         self.duplicates = 0
         self.client.on_message = self._on_message
@@ -62,6 +72,8 @@ class ResultIntake(BrokerClient):
             return
         if self.store(site, data):
             self.stored += 1
+            if self.on_stored is not None:
+                self.on_stored(site, data)
         else:
             self.duplicates += 1
         client.publish(f"{TOPIC_ROOT}/{site}/ack", json.dumps({"key": data["key"]}), qos=1)

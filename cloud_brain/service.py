@@ -6,6 +6,7 @@
 | ``POST /users`` | admin | add a user ``{name, role}``; returns the token (shown once) |
 | ``GET /approval-key`` | any user | the public approval key (hex) and its id |
 | ``POST /recipes`` | engineer | submit a recipe version ``{document: <YAML>}``: pending |
+| ``POST /recipes/candidates`` | engineer | plan one ``{part_spec, finish}`` unless one is held |
 | ``GET /recipes?status=&part=&finish=`` | any user | versions; ``status=pending``: the queue |
 | ``GET /recipes/current?part=&finish=`` | any user | the newest approved version |
 | ``GET /recipes/{id}/versions/{v}`` | any user | one version with its document |
@@ -28,6 +29,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, func, select, text
 
+from cloud_brain.candidates import request_candidate
 from cloud_brain.db import site_messages
 from cloud_brain.recipe_store import ConflictError, RecipeStore
 from cloud_brain.users import ROLES, AuthError, ForbiddenError, User, add_user, authenticate
@@ -49,6 +51,11 @@ class UserIn(_Body):
 
 class RecipeIn(_Body):
     document: str = Field(min_length=1, max_length=20_000_000)
+
+
+class CandidateIn(_Body):
+    part_spec: str = Field(min_length=1, max_length=200)
+    finish: str = Field(min_length=1, max_length=80)
 
 
 class RejectIn(_Body):
@@ -127,6 +134,12 @@ def create_app(
     def submit_recipe(body: RecipeIn, who: Caller) -> JSONResponse:
         done = store.submit(body.document, who)
         return JSONResponse(status_code=201 if done.created else 200, content=done.version)
+
+    @app.post("/recipes/candidates")
+    def plan_candidate(body: CandidateIn, who: Caller) -> JSONResponse:
+        who.require("engineer", "admin")
+        version, created = request_candidate(store, body.part_spec, body.finish)
+        return JSONResponse(status_code=201 if created else 200, content=version)
 
     @app.get("/recipes")
     def list_recipes(

@@ -25,6 +25,8 @@ from cloud_brain.db import cloud_users
 from recipes.errors import InvalidInputError
 
 ROLES = ("admin", "engineer", "approver")
+#: names starting so belong to the cloud's own workers (the candidate planner)
+RESERVED_PREFIX = "cloud-"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 
 
@@ -62,6 +64,10 @@ def add_user(engine: Engine, name: str, role: str, *, token: str | None = None) 
     if not _NAME.match(name):
         raise InvalidInputError(
             "name", f"{name!r}: 2-80 lower-case letters, digits, '.', '_' or '-'"
+        )
+    if name.startswith(RESERVED_PREFIX):
+        raise InvalidInputError(
+            "name", f"{name!r}: names starting {RESERVED_PREFIX!r} are reserved"
         )
     token = token or new_token()
     if len(token) < 16:
@@ -105,6 +111,7 @@ def authenticate(engine: Engine, authorization: str | None) -> User:
 
 
 __all__ = [
+    "RESERVED_PREFIX",
     "ROLES",
     "AuthError",
     "ForbiddenError",

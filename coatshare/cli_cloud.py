@@ -8,7 +8,9 @@ recipe store with its review. The database is ``--database`` (URL), else
 once. Approvals are signed with the private key in ``--approval-key`` (default
 ``DIR/approval.key``); where that file does not exist, a key pair is made there (the
 private key mode 0600, the public key beside it as ``.pub``) and its id printed. Approved
-recipe versions are published to the sites on the same broker (``recipes.publication``).
+recipe versions are published to the sites on the same broker (``recipes.publication``);
+a site's ``recipes/request`` for a part and finish without a recipe has a candidate
+planned and queued for review (``cloud_brain.candidates``).
 """
 
 from __future__ import annotations
@@ -49,9 +51,11 @@ def serve_cmd(
 
     import uvicorn
 
+    from cloud_brain.candidates import CandidateWorker
     from cloud_brain.db import open_database
     from cloud_brain.intake import ResultIntake
     from cloud_brain.publish import RecipePublisher
+    from cloud_brain.recipe_store import RecipeStore
     from cloud_brain.service import create_app
     from cloud_brain.users import ensure_admin
 
@@ -65,7 +69,10 @@ def serve_cmd(
         typer.echo(f"cloud operator token (shown once): {token}")
     ensure_admin(engine, token)
     key = _approval_key(approval_key or data / "approval.key")
-    intake = ResultIntake(engine, host=broker[0], port=broker[1], client_id=client_id)
+    planner = CandidateWorker(RecipeStore(engine, key))
+    intake = ResultIntake(
+        engine, host=broker[0], port=broker[1], client_id=client_id, on_stored=planner.on_stored
+    )
     publisher = RecipePublisher(
         engine, host=broker[0], port=broker[1], client_id=f"{client_id}-recipes"
     )
@@ -79,6 +86,7 @@ def serve_cmd(
     finally:
         publisher.stop()
         intake.stop()
+        planner.shutdown()
 
 
 def _approval_key(path: Path):

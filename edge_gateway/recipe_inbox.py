@@ -6,10 +6,13 @@ verifies with the site's public approval key; anything else (another key, a chan
 document, an envelope that disagrees with it) is refused, logged and counted, and
 changes nothing. A version received again is stored once. What a cell may run for a part
 and finish is the newest approved version held for that pair (:meth:`RecipeInbox.current`).
+When a job is booked for a pair without one, a request goes to the cloud through the
+outbox (:meth:`RecipeInbox.request_if_missing`), which plans a candidate for review.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -17,13 +20,17 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from edge_gateway.db import approved_recipes
+from edge_gateway.db import approved_recipes, outbox
 from recipes.approval import ApprovalVerifier
 from recipes.document import dumps, loads
 from recipes.errors import InvalidInputError, NotFoundError
+from recipes.parts.loader import load_part
 from recipes.publication import parse_publication
 
 log = logging.getLogger(__name__)
+
+#: the outbox topic of a request for a candidate recipe (``cloud_brain.candidates``)
+REQUEST_TOPIC = "recipes/request"
 
 
 class RecipeInbox:
@@ -67,6 +74,36 @@ class RecipeInbox:
         self.stored += 1
         return True
 
+    def holds(self, conn, part: str, finish: str) -> bool:
+        """A version for ``part`` in ``finish`` is held (on the connection ``conn``)."""
+        return (
+            conn.execute(
+                select(approved_recipes.c.id).where(
+                    approved_recipes.c.part_name == part, approved_recipes.c.finish == finish
+                )
+            ).first()
+            is not None
+        )
+
+    def request_if_missing(self, conn, part_spec: str, finish: str, key: str) -> bool:
+        """Within the transaction ``conn``: where no version is held for the part of
+        ``part_spec`` in ``finish`` (a spray-core finish), put a ``recipes/request`` for
+        the cloud in the outbox under ``key``; True when one was put."""
+        part, _ = load_part(part_spec)
+        if self.holds(conn, part.name, finish):
+            return False
+        body = {"part_spec": part_spec, "part": part.name, "finish": finish}
+        conn.execute(
+            insert(outbox).values(
+                key=key,
+                topic=REQUEST_TOPIC,
+                payload=json.dumps(body, sort_keys=True),
+                created_at=datetime.now(UTC),
+                attempts=0,
+            )
+        )
+        return True
+
     def list(self) -> list[dict[str, Any]]:
         """The versions held (without documents), by recipe and version."""
         query = select(*_SUMMARY).order_by(approved_recipes.c.recipe_id, approved_recipes.c.version)
@@ -100,4 +137,4 @@ _SUMMARY = (
     approved_recipes.c.approved_at,
 )
 
-__all__ = ["RecipeInbox"]
+__all__ = ["REQUEST_TOPIC", "RecipeInbox"]

@@ -81,7 +81,7 @@ def create_app(
     approved recipes the cloud published (None: this edge verifies none, holds none)."""
     app = FastAPI(title=f"coatshare edge gateway ({factory.site})", version=API_VERSION)
     estimator = estimator or Estimator(edge_passes=factory.planning.edge_passes)
-    desk = QuoteDesk(engine, factory, estimator, time_limit_s=promise_time_limit_s)
+    desk = QuoteDesk(engine, factory, estimator, time_limit_s=promise_time_limit_s, recipes=recipes)
     queue = JobQueue(engine)
 
     @app.exception_handler(RequestValidationError)

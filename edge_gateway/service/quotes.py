@@ -28,6 +28,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from edge_gateway.db import jobs, quotes
 from edge_gateway.factory import Factory
+from edge_gateway.recipe_inbox import RecipeInbox
 from edge_gateway.scheduler import Job, Problem, promise_date
 from edge_gateway.service.estimate import Estimator, PartEstimate
 from recipes.errors import InvalidInputError, NotFoundError
@@ -124,12 +125,19 @@ class QuoteDesk:
     """Makes quotes and turns accepted ones into jobs."""
 
     def __init__(
-        self, engine: Engine, factory: Factory, estimator: Estimator, *, time_limit_s: float
+        self,
+        engine: Engine,
+        factory: Factory,
+        estimator: Estimator,
+        *,
+        time_limit_s: float,
+        recipes: RecipeInbox | None = None,
     ) -> None:
         self.engine = engine
         self.factory = factory
         self.estimator = estimator
         self.time_limit_s = time_limit_s
+        self.recipes = recipes
 
     def _promise(
         self, req: QuoteRequest, est: PartEstimate, now: datetime, *, margin: bool = True
@@ -252,6 +260,9 @@ class QuoteDesk:
                     updated_at=now,
                 )
             )
+            if self.recipes is not None:  # no approved recipe held: the cloud plans one
+                key = f"recipe-request/{job_id}"
+                self.recipes.request_if_missing(conn, q["part_spec"], offer.finish, key)
         return job_id
 
 

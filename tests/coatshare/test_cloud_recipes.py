@@ -81,56 +81,73 @@ def test_a_recipe_approved_in_the_cloud_verifies_with_its_published_key(tmp_path
         _withdraw(recipe_id)
 
 
-def test_an_approved_recipe_reaches_the_edge_verified(tmp_path):
-    """cloud serve and edge serve --approval-pub on the real Mosquitto: a version approved
-    in the cloud is held by the edge, verified with the cloud's public key."""
+def test_a_booking_without_a_recipe_gets_one_planned_approved_and_held(tmp_path):
+    """cloud serve and edge serve --approval-pub on the real Mosquitto: a firm books a part
+    and finish no recipe exists for; the edge asks the cloud, which plans a candidate; an
+    approver approves it over the cloud's API; the edge holds it, verified."""
+    from datetime import UTC, datetime, timedelta
+
     import yaml
 
     from edge_gateway.factory import DEMO_FACTORY
 
     site = f"t{uuid.uuid4().hex[:8]}"
-    recipe_id = f"door-{site}"
+    width = 300 + int(uuid.uuid4().int % 200)  # a part no earlier run has a recipe for
+    spec, part = f"rect:width_mm={width},height_mm=300", f"rect_{width}x300"
+    recipe_id = f"{part}-clear-satin"
     factory = yaml.safe_load(DEMO_FACTORY.read_text())
     factory["site"] = site
     (tmp_path / "factory.yaml").write_text(yaml.safe_dump(factory))
     cloud_port, edge_port = free_port(), free_port()
     cloud = _serve(tmp_path, cloud_port)
     cloud_base, edge_base = f"http://127.0.0.1:{cloud_port}", f"http://127.0.0.1:{edge_port}"
-    edge = None
+    staff, edge = "edge-operator-token-for-the-test", None
     try:
         assert wait_up(cloud_base, cloud)[0] == 200
         edge = subprocess.Popen(
             [sys.executable, "-m", "coatshare", "edge", "serve", "--port", str(edge_port),
              "--data", str(tmp_path / "edge"), "--factory", str(tmp_path / "factory.yaml"),
-             "--operator-token", "edge-operator-token-for-the-test", "--mqtt", "127.0.0.1:1883",
+             "--operator-token", staff, "--mqtt", "127.0.0.1:1883",
+             "--promise-time-limit-s", "0.5",
              "--approval-pub", str(tmp_path / "cloud" / "approval.pub")],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         assert wait_up(edge_base, edge)[0] == 200
-        tokens = {}
-        for name, role in (("eve", "engineer"), ("ann", "approver")):
-            tokens[name] = call(cloud_base, "POST", "/users", ADMIN, {"name": name, "role": role})[
-                1
-            ]["token"]
-        text = recipe_text(recipe_id=recipe_id, finish="clear-satin")
-        assert call(cloud_base, "POST", "/recipes", tokens["eve"], {"document": text})[0] == 201
+        _, ann = call(cloud_base, "POST", "/users", ADMIN, {"name": "ann", "role": "approver"})
+        _, firm = call(edge_base, "POST", "/firms", staff, {"id": "oak", "name": "Oak"})
+        due = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+        body = {"part_spec": spec, "quantity": 4, "finish": "clear-satin", "due_at": due}
+        status, quote = call(edge_base, "POST", "/quotes", firm["token"], body)
+        assert status == 201, quote
+        status, _ = call(edge_base, "POST", f"/quotes/{quote['id']}/accept", firm["token"])
+        assert status == 201
+        pending = _wait(
+            lambda: [
+                v
+                for v in call(cloud_base, "GET", "/recipes?status=pending", ADMIN)[1]
+                if v["recipe_id"] == recipe_id
+            ]
+        )
+        assert pending[0]["submitted_by"] == "cloud-planner" and pending[0]["part"] == part
         path = f"/recipes/{recipe_id}/versions/1/approve"
-        status, approved = call(cloud_base, "POST", path, tokens["ann"])
+        status, approved = call(cloud_base, "POST", path, ann["token"])
         assert status == 200, approved
-        query = "/recipes/current?part=door&finish=clear-satin"
-        deadline = time.monotonic() + 30
-        while True:
-            status, held = call(edge_base, "GET", query, "edge-operator-token-for-the-test")
-            if status == 200 and held["recipe_id"] == recipe_id:
-                break
-            assert time.monotonic() < deadline, (status, held)
-            time.sleep(0.3)
-        assert held["content_hash"] == approved["content_hash"]
-        assert held["key_id"] == approved["key_id"]
-        assert held["document"] == approved["document"]
+        query = f"/recipes/current?part={part}&finish=clear-satin"
+        held = _wait(lambda: (r := call(edge_base, "GET", query, staff))[0] == 200 and r[1])
+        assert held["recipe_id"] == recipe_id
+        assert held["document"] == approved["document"] and held["key_id"] == approved["key_id"]
     finally:
         for proc in (edge, cloud):
             if proc is not None:
                 proc.terminate()
                 proc.wait(timeout=20)
         _withdraw(recipe_id)
+
+
+def _wait(probe, timeout_s: float = 40.0):
+    """The first truthy value of ``probe()``, polled."""
+    deadline = time.monotonic() + timeout_s
+    while not (value := probe()):
+        assert time.monotonic() < deadline, "waited in vain"
+        time.sleep(0.3)
+    return value

@@ -144,32 +144,60 @@ def test_a_cells_progress_moves_the_job_to_running_then_done(client, firms, engi
         queue.report_progress(job["id"], 3)
 
 
-def test_recipes_held_are_for_staff(engine, estimator, firms) -> None:
+def _inbox_client(engine, estimator):
     from fastapi.testclient import TestClient
 
-    from edge_gateway.factory import load_factory
     from edge_gateway.recipe_inbox import RecipeInbox
     from edge_gateway.service import create_app
-    from recipes.approval import ApprovalVerifier, approve_recipe, generate_key_pair
+    from recipes.approval import ApprovalVerifier, generate_key_pair
+
+    key = generate_key_pair(bytes(range(32)))
+    inbox = RecipeInbox(engine, ApprovalVerifier(key.public_key_hex))
+    app = create_app(engine, load_factory(), estimator=estimator, recipes=inbox)
+    return TestClient(app), inbox, key
+
+
+def _held(inbox, key, **kw) -> None:
+    from recipes.approval import approve_recipe
     from recipes.document import loads
     from recipes.publication import publication, recipe_topic
     from tests.factories import recipe_text
 
-    key = generate_key_pair(bytes(range(32)))
-    inbox = RecipeInbox(engine, ApprovalVerifier(key.public_key_hex))
-    doc = approve_recipe(loads(recipe_text()), key.signing_key_hex, "ann")
+    doc = approve_recipe(loads(recipe_text(**kw)), key.signing_key_hex, "ann")
     assert inbox.receive(recipe_topic(doc.id, doc.version), publication(doc))
-    client = TestClient(create_app(engine, load_factory(), estimator=estimator, recipes=inbox))
+
+
+def test_recipes_held_are_for_staff(engine, estimator, firms) -> None:
+    client, inbox, key = _inbox_client(engine, estimator)
+    _held(inbox, key)
     staff = bearer(OPERATOR)
     held = client.get("/recipes", headers=staff).json()
     assert [(h["recipe_id"], h["version"]) for h in held] == [("door-white", 1)]
-    res = client.get(
-        "/recipes/current", params={"part": "door", "finish": "white-gloss"}, headers=staff
-    )
-    assert res.status_code == 200 and res.json()["content_hash"] == doc.content_hash
-    res = client.get(
-        "/recipes/current", params={"part": "door", "finish": "oak-stain"}, headers=staff
-    )
+    query = {"part": "door", "finish": "white-gloss"}
+    res = client.get("/recipes/current", params=query, headers=staff)
+    assert res.status_code == 200 and res.json()["recipe_id"] == "door-white"
+    res = client.get("/recipes/current", params={**query, "finish": "oak-stain"}, headers=staff)
     assert res.status_code == 404
     firm = bearer(next(iter(firms.values())))
     assert client.get("/recipes", headers=firm).status_code == 403
+
+
+def test_a_booking_without_a_held_recipe_asks_the_cloud_for_one(engine, estimator, firms):
+    import json
+
+    from edge_gateway.records import PartRecordStore
+
+    client, inbox, key = _inbox_client(engine, estimator)
+    _held(inbox, key, part="door", finish="white-gloss")
+    for finish in ("white-gloss", "oak-stain"):  # held; not held (spray-core "benchmark")
+        q = _quote(client, firms[A], finish=finish, quantity=4).json()
+        res = client.post(f"/quotes/{q['id']}/accept", headers=bearer(firms[A]))
+        assert res.status_code == 201, res.text
+    waiting = PartRecordStore(engine).pending_messages()
+    requests = [m for m in waiting if m["topic"] == "recipes/request"]
+    assert len(requests) == 1
+    assert json.loads(requests[0]["payload"]) == {
+        "part_spec": "door",
+        "part": "door",
+        "finish": "benchmark",
+    }
