@@ -146,7 +146,7 @@ def quality_run(progress, task) -> dict:
             )
         rows[name]["goals"] = goals
         rows[name]["goals_met"] = met
-        from coatshare.render import render_heatmap
+        from recipes.heatmap import render_heatmap
 
         render_heatmap(
             pred,

@@ -11,6 +11,7 @@
 | ``GET /recipes/current?part=&finish=`` | any user | the newest approved version |
 | ``GET /recipes/{id}/versions/{v}`` | any user | one version with its document |
 | ``GET /recipes/{id}/versions/{v}/document`` | any user | the YAML (signed once approved) |
+| ``GET /recipes/{id}/versions/{v}/heatmap.png`` | any user | predicted dry film, path, metrics |
 | ``POST /recipes/{id}/versions/{v}/approve`` | approver | sign it (not one's own submission) |
 | ``POST /recipes/{id}/versions/{v}/reject`` | approver | close it ``{reason}`` |
 | ``GET /sites`` | any user | per site: messages, the newest edge sequence, last arrival |
@@ -25,12 +26,13 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, func, select, text
 
 from cloud_brain.candidates import request_candidate
 from cloud_brain.db import site_messages
+from cloud_brain.heatmaps import heatmap_png
 from cloud_brain.recipe_store import ConflictError, RecipeStore
 from cloud_brain.users import ROLES, AuthError, ForbiddenError, User, add_user, authenticate
 from recipes.approval import ApprovalKeyPair
@@ -162,6 +164,11 @@ def create_app(
     def recipe_document(recipe_id: str, version: int, who: Caller) -> PlainTextResponse:
         doc = store.get(recipe_id, version)["document"]
         return PlainTextResponse(doc, media_type="application/yaml")
+
+    @app.get("/recipes/{recipe_id}/versions/{version}/heatmap.png")
+    def recipe_heatmap(recipe_id: str, version: int, who: Caller) -> Response:
+        v = store.get(recipe_id, version)
+        return Response(heatmap_png(v["document"], v["content_hash"]), media_type="image/png")
 
     @app.post("/recipes/{recipe_id}/versions/{version}/approve")
     def approve_recipe(recipe_id: str, version: int, who: Caller) -> dict:

@@ -101,8 +101,8 @@ def show_cmd(
     spacing_mm: Annotated[float | None, typer.Option()] = None,
 ) -> None:
     """Heat map of RECIPE's predicted dry film with the path and a box of metrics."""
-    from coatshare.render import render_heatmap
     from recipes.document import load
+    from recipes.heatmap import render_heatmap
     from recipes.recipe import simulate_recipe
 
     doc = load(recipe)

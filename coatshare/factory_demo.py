@@ -261,7 +261,7 @@ def _part_line(row) -> str:
 
 
 def _heatmaps(run, out: Path, finish) -> dict[str, Path]:
-    from coatshare.render import render_heatmap
+    from recipes.heatmap import render_heatmap
 
     files = {}
     for part_id, (film, program) in list(run.films.items())[:2]:

@@ -107,3 +107,30 @@ def test_without_an_approval_key(engine) -> None:
     client = TestClient(create_app(engine, None))
     assert client.get("/health").json()["approval_key_id"] is None
     assert client.get("/approval-key", headers=bearer(ADMIN)).status_code == 404
+
+
+def test_the_queue_shows_each_version_s_heat_map(client, tokens) -> None:
+    import cv2
+    import numpy as np
+
+    eve = bearer(tokens["eve"])
+    res = client.post(
+        "/recipes/candidates",
+        json={"part_spec": "rect:width_mm=400,height_mm=300", "finish": "clear-satin"},
+        headers=eve,
+    )
+    assert res.status_code == 201, res.text
+    path = f"/recipes/{res.json()['recipe_id']}/versions/1/heatmap.png"
+    png = client.get(path, headers=eve)
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    image = cv2.imdecode(np.frombuffer(png.content, np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape[0] > 400 and image.shape[1] > 1000
+    # the film's colours: mostly near the target (light), not blank
+    assert image.std() > 10.0
+    again = client.post(
+        "/recipes/candidates",
+        json={"part_spec": "rect:width_mm=400,height_mm=300", "finish": "clear-satin"},
+        headers=eve,
+    )
+    assert again.status_code == 200 and again.json()["version"] == 1
+    assert client.get("/recipes/x/versions/1/heatmap.png", headers=eve).status_code == 404

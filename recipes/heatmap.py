@@ -1,19 +1,29 @@
-"""Pictures of predicted films: a heat map of the dry film with the path drawn over it."""
+"""Pictures of predicted films: a heat map of the dry film with the path drawn over it.
+
+Used by ``coatshare recipe simulate``, the demo's report and the cloud's approval queue
+(``GET /recipes/{id}/versions/{v}/heatmap.png``). matplotlib is imported when a picture
+is drawn, so the rest of the spray core does not need it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import TwoSlopeNorm  # noqa: E402
+from recipes.finish import Finish
+from recipes.program import EDGE, Program
+from recipes.simulate import Prediction
 
-from recipes.finish import Finish  # noqa: E402
-from recipes.program import EDGE, Program  # noqa: E402
-from recipes.simulate import Prediction  # noqa: E402
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _metrics_text(pred: Prediction, finish: Finish, title: str) -> str:
@@ -37,10 +47,14 @@ def _metrics_text(pred: Prediction, finish: Finish, title: str) -> str:
 
 
 def render_heatmap(
-    pred: Prediction, program: Program, finish: Finish, out: Path, title: str = ""
-) -> Path:
+    pred: Prediction, program: Program, finish: Finish, out: Path | BinaryIO, title: str = ""
+) -> Path | BinaryIO:
     """Top view of the dry film (diverging colours around the target), path on top,
-    and a box of metrics; mesh parts are shown unrolled around their principal axis."""
+    and a box of metrics; mesh parts are shown unrolled around their principal axis.
+    Written as PNG to ``out`` (a path, its folder made if missing, or a binary file)."""
+    from matplotlib.colors import TwoSlopeNorm
+
+    plt = _pyplot()
     s = pred.samples
     target = finish.target_dft_um
     tol = finish.tolerance_pct / 100
@@ -85,9 +99,10 @@ def render_heatmap(
     tx.axis("off")
     tx.text(0, 1, _metrics_text(pred, finish, title), va="top", family="monospace", fontsize=8)
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
+    if isinstance(out, (str, Path)):
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110, format="png")
     plt.close(fig)
     return out
 
