@@ -6,7 +6,8 @@ file ``--data DIR/edge.db``; it is migrated at start. The factory is ``--factory
 ``$COATSHARE_OPERATOR_TOKEN``; without one a token is made and printed once. With
 ``--mqtt host:port`` the cloud link sends the outbox to the cloud, and with
 ``--approval-pub FILE`` (the cloud's public approval key) it also takes in the approved
-recipe versions the cloud publishes, each kept once its signature verifies.
+recipe versions the cloud publishes, each kept once its signature verifies, and written
+as recipe files into ``--recipe-dir`` for the cells.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ def serve_cmd(
     approval_pub: Annotated[
         Path | None, typer.Option(help="public approval key file: recipes are verified with it")
     ] = None,
+    recipe_dir: Annotated[
+        Path | None, typer.Option(help="folder the cells load approved recipe files from")
+    ] = None,
 ) -> None:
     """Serve the edge API (quotes, bookings, the job queue, part records)."""
     import uvicorn
@@ -59,8 +63,10 @@ def serve_cmd(
         from edge_gateway.recipe_inbox import RecipeInbox
         from recipes.approval import ApprovalVerifier
 
-        inbox = RecipeInbox(engine, ApprovalVerifier.from_file(approval_pub))
+        inbox = RecipeInbox(engine, ApprovalVerifier.from_file(approval_pub), recipe_dir)
         typer.echo(f"recipes verified with approval key {inbox.verifier.key_id}")
+        if recipe_dir is not None:
+            typer.echo(f"approved recipes for the cells in {recipe_dir} ({inbox.export_all()} new)")
     app = create_app(engine, fac, promise_time_limit_s=promise_time_limit_s, recipes=inbox)
     typer.echo(f"edge gateway '{fac.site}' on http://{host}:{port} ({engine.dialect.name})")
     stop = threading.Event()

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
@@ -22,7 +24,8 @@ from sqlalchemy.exc import IntegrityError
 
 from edge_gateway.db import approved_recipes, outbox
 from recipes.approval import ApprovalVerifier
-from recipes.document import dumps, loads
+from recipes.document import RecipeDoc, dumps, loads
+from recipes.document import save as save_recipe
 from recipes.errors import InvalidInputError, NotFoundError
 from recipes.parts.loader import load_part
 from recipes.publication import parse_publication
@@ -34,11 +37,16 @@ REQUEST_TOPIC = "recipes/request"
 
 
 class RecipeInbox:
-    """Verified recipe versions in the edge database ``engine``."""
+    """Verified recipe versions in the edge database ``engine``; with ``recipe_dir``, each
+    also written there as a recipe file (``<id>-v<version>.yaml``), the folder the cells
+    load approved recipes from (they verify them again)."""
 
-    def __init__(self, engine: Engine, verifier: ApprovalVerifier) -> None:
+    def __init__(
+        self, engine: Engine, verifier: ApprovalVerifier, recipe_dir: Path | None = None
+    ) -> None:
         self.engine = engine
         self.verifier = verifier
+        self.recipe_dir = recipe_dir
         self.stored = 0
         self.duplicates = 0
         self.refused: list[str] = []  # why, newest last
@@ -70,9 +78,35 @@ class RecipeInbox:
                 conn.execute(insert(approved_recipes).values(**row))
         except IntegrityError:
             self.duplicates += 1
+            self._write_file(doc)  # a folder emptied meanwhile is filled again
             return False
         self.stored += 1
+        self._write_file(doc)
         return True
+
+    def _write_file(self, doc: RecipeDoc) -> None:
+        """The version as a recipe file in ``recipe_dir``, written whole or not at all."""
+        if self.recipe_dir is None:
+            return
+        self.recipe_dir.mkdir(parents=True, exist_ok=True)
+        path = self.recipe_dir / f"{doc.id}-v{doc.version}.yaml"
+        if path.exists():
+            return
+        tmp = path.with_suffix(".yaml.part")
+        save_recipe(doc, tmp)
+        os.replace(tmp, path)
+
+    def export_all(self) -> int:
+        """Write every held version into ``recipe_dir`` (at start: the folder may be new);
+        how many files were written."""
+        if self.recipe_dir is None:
+            return 0
+        with self.engine.connect() as conn:
+            docs = [r.document for r in conn.execute(select(approved_recipes.c.document))]
+        before = len(list(self.recipe_dir.glob("*.yaml"))) if self.recipe_dir.exists() else 0
+        for text in docs:
+            self._write_file(loads(text))
+        return len(list(self.recipe_dir.glob("*.yaml"))) - before
 
     def holds(self, conn, part: str, finish: str) -> bool:
         """A version for ``part`` in ``finish`` is held (on the connection ``conn``)."""

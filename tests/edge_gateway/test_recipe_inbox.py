@@ -54,3 +54,22 @@ def test_what_does_not_verify_changes_nothing(inbox) -> None:
     assert "approval.signature" in inbox.refused[0] and "finish" in inbox.refused[1]
     with pytest.raises(NotFoundError):
         inbox.current("door", "white-gloss")
+
+
+def test_held_versions_are_written_for_the_cells(engine, tmp_path) -> None:
+    from robot_nodes.controller.recipe_store import RecipeStore as CellRecipes
+
+    folder = tmp_path / "recipes"
+    inbox = RecipeInbox(engine, ApprovalVerifier(KEY.public_key_hex), folder)
+    assert inbox.receive(*_message(1))
+    assert not inbox.receive(*_message(1, key=OTHER))  # refused: no file
+    assert sorted(p.name for p in folder.iterdir()) == ["door-white-v1.yaml"]
+    cell = CellRecipes(folder)  # what a cell controller loads
+    doc = cell.get("door-white", 1)
+    assert doc is not None and ApprovalVerifier(KEY.public_key_hex).verify_recipe(doc)
+    # a new folder (another volume) is filled from the database at start
+    other = RecipeInbox(engine, inbox.verifier, tmp_path / "fresh")
+    assert other.export_all() == 1
+    assert (tmp_path / "fresh" / "door-white-v1.yaml").read_text() == (
+        folder / "door-white-v1.yaml"
+    ).read_text()
