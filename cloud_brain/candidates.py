@@ -18,6 +18,7 @@ from cloud_brain.users import User
 from recipes.document import dumps
 from recipes.errors import InvalidInputError
 from recipes.parts.loader import load_part
+from recipes.planner.params import PlannerParams
 from recipes.recipe import plan_from_spec
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,12 @@ log = logging.getLogger(__name__)
 PLANNER = User("cloud-planner", "engineer")
 
 
-def request_candidate(store: RecipeStore, part_spec: str, finish: str) -> tuple[dict, bool]:
+def request_candidate(
+    store: RecipeStore, part_spec: str, finish: str, *, edge_passes: bool = True
+) -> tuple[dict, bool]:
     """The version under review or approved for the part of ``part_spec`` in ``finish``
-    (a spray-core finish name), else a newly planned one; and whether it is new.
+    (a spray-core finish name), else a newly planned one (with edge passes or not, as the
+    site's robots can fly them); and whether it is new.
 
     Raises
     ------
@@ -47,18 +51,22 @@ def request_candidate(store: RecipeStore, part_spec: str, finish: str) -> tuple[
     recipe_id = f"{part.name}-{finish}"
     versions = [v["version"] for v in store.list() if v["recipe_id"] == recipe_id]
     version = max(versions, default=0) + 1
-    doc, _ = plan_from_spec(part_spec, finish, recipe_id=recipe_id, version=version)
+    params = PlannerParams(edge_passes=edge_passes)
+    doc, _ = plan_from_spec(part_spec, finish, None, params, recipe_id=recipe_id, version=version)
     done = store.submit(dumps(doc), PLANNER)
     return done.version, done.created
 
 
 def request_from_site(store: RecipeStore, body: dict[str, Any]) -> tuple[dict, bool]:
     """:func:`request_candidate` for a site's ``recipes/request`` message body
-    ``{"part_spec", "finish"}``."""
+    ``{"part_spec", "finish", "edge_passes"}`` (edge passes unless it says false)."""
     part_spec, finish = body.get("part_spec"), body.get("finish")
     if not isinstance(part_spec, str) or not isinstance(finish, str):
         raise InvalidInputError("body", "a recipe request names part_spec and finish")
-    return request_candidate(store, part_spec, finish)
+    edge_passes = body.get("edge_passes", True)
+    if not isinstance(edge_passes, bool):
+        raise InvalidInputError("body.edge_passes", f"must be true or false, got {edge_passes!r}")
+    return request_candidate(store, part_spec, finish, edge_passes=edge_passes)
 
 
 class CandidateWorker:

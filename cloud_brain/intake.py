@@ -95,10 +95,13 @@ class ResultIntake(BrokerClient):
             return False
         return True
 
-    def count(self, site: str | None = None) -> int:
+    def count(self, site: str | None = None, topic: str | None = None) -> int:
+        """Messages stored (of ``site``, on ``topic``)."""
         query = select(func.count()).select_from(site_messages)
         if site is not None:
             query = query.where(site_messages.c.site == site)
+        if topic is not None:
+            query = query.where(site_messages.c.topic == topic)
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 

@@ -58,6 +58,7 @@ class RecipeIn(_Body):
 class CandidateIn(_Body):
     part_spec: str = Field(min_length=1, max_length=200)
     finish: str = Field(min_length=1, max_length=80)
+    edge_passes: bool = True
 
 
 class RejectIn(_Body):
@@ -140,7 +141,9 @@ def create_app(
     @app.post("/recipes/candidates")
     def plan_candidate(body: CandidateIn, who: Caller) -> JSONResponse:
         who.require("engineer", "admin")
-        version, created = request_candidate(store, body.part_spec, body.finish)
+        version, created = request_candidate(
+            store, body.part_spec, body.finish, edge_passes=body.edge_passes
+        )
         return JSONResponse(status_code=201 if created else 200, content=version)
 
     @app.get("/recipes")

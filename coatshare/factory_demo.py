@@ -6,15 +6,20 @@
 2. **Firms book**: the operator registers three firms; each asks for a quote over HTTP
    (price term by term, a promised date proved by the scheduler) and accepts it: three
    jobs in the durable queue.
-3. **The scheduler plans the queue** (CP-SAT with local search): cells, sequence, colour
+3. **Recipes are planned, approved and sent to the site**: each booking of a part and
+   finish without a recipe asks the cloud through the outbox; the cloud plans a candidate
+   (planner and prediction) for its approval queue; an approver approves it (the cloud
+   signs it); it is published over MQTT and held by the edge once its signature verifies.
+4. **The scheduler plans the queue** (CP-SAT with local search): cells, sequence, colour
    changes; a Gantt chart.
-4. **A cell paints**: the first door job's first parts go through the default spray
-   pipeline on the demo world's cell 1 (simulated camera, vision, fit, prediction, the
-   cell controller's logic driving the simulated robot, the film, QC); every part is
-   recorded in the edge database with its job, and the job's progress is reported.
-5. **Results reach the cloud**: the edge's outbox goes over MQTT until the cloud has
+5. **A cell paints**: the first door job's first parts go through the default spray
+   pipeline on the demo world's cell 1 with the recipe the edge holds (simulated camera,
+   vision, fit, prediction, the cell controller's logic, which verifies the signature
+   again, driving the simulated robot, the film, QC); every part is recorded in the edge
+   database with its job, and the job's progress is reported.
+6. **Results reach the cloud**: the edge's outbox goes over MQTT until the cloud has
    acknowledged every record.
-6. **A report**: ``report.md`` with the quotes, the plan, the parts, heat maps.
+7. **A report**: ``report.md`` with the quotes, the recipes, the plan, the parts, heat maps.
 """
 
 from __future__ import annotations
@@ -138,6 +143,7 @@ class DemoResult:
     jobs: list[dict] = field(default_factory=list)
     plan_rows: list[dict] = field(default_factory=list)
     parts: list[dict] = field(default_factory=list)
+    recipes: list[dict] = field(default_factory=list)
     cloud_records: int = 0
     edge_records: int = 0
     files: dict[str, Path] = field(default_factory=dict)
@@ -148,13 +154,17 @@ def run_factory_demo(
     out: Path, *, parts: int = 4, say: Callable[[str], None] = print
 ) -> DemoResult:
     """Run the demo into ``out`` (emptied first); ``say`` reports each step."""
+    from cloud_brain.candidates import CandidateWorker
     from cloud_brain.db import open_database as open_cloud
     from cloud_brain.intake import ResultIntake
+    from cloud_brain.publish import RecipePublisher
+    from cloud_brain.recipe_store import RecipeStore
     from coatshare.pipeline_sim import run_in_sim
     from edge_gateway.cloud_link import CloudLink
     from edge_gateway.db import open_database as open_edge
     from edge_gateway.factory import load_factory
-    from edge_gateway.records import PartRecordStore
+    from edge_gateway.recipe_inbox import RecipeInbox
+    from edge_gateway.records import RECORD_TOPIC, PartRecordStore
     from edge_gateway.scheduler import plan as schedule
     from edge_gateway.scheduler import save_gantt
     from edge_gateway.service import create_app, ensure_operator
@@ -162,6 +172,8 @@ def run_factory_demo(
     from edge_gateway.service.queue import JobQueue
     from edge_gateway.service.quotes import queue_problem
     from pipelines import load_library, standard_catalog
+    from recipes.approval import ApprovalVerifier, generate_key_pair
+    from recipes.document import loads
     from sim.world import load_world
 
     if out.exists():
@@ -174,12 +186,19 @@ def run_factory_demo(
     operator = new_token()
     ensure_operator(edge_db, operator)
     say(f"edge gateway '{factory.site}' and cloud up (SQLite in {out})")
-    server = _Server(create_app(edge_db, factory, promise_time_limit_s=2.0))
+    cloud_key = generate_key_pair()  # the cloud's approval key; the site trusts its public half
+    store = RecipeStore(cloud_db, cloud_key)
+    planner = CandidateWorker(store)
+    inbox = RecipeInbox(edge_db, ApprovalVerifier(cloud_key.public_key_hex), out / "recipes")
+    server = _Server(create_app(edge_db, factory, promise_time_limit_s=2.0, recipes=inbox))
     broker = EmbeddedBroker()
-    intake = ResultIntake(cloud_db, port=broker.port, client_id="cloud-demo")
-    link = CloudLink(edge_db, factory.site, port=broker.port, resend_s=5.0)
+    intake = ResultIntake(
+        cloud_db, port=broker.port, client_id="cloud-demo", on_stored=planner.on_stored
+    )
+    publisher = RecipePublisher(cloud_db, port=broker.port, client_id="cloud-demo-recipes")
+    link = CloudLink(edge_db, factory.site, port=broker.port, resend_s=5.0, inbox=inbox)
     try:
-        if not (intake.start() and link.start()):
+        if not (intake.start() and link.start() and publisher.start()):
             raise RuntimeError("the cloud link did not connect to the embedded broker")
         http = _Http(f"http://127.0.0.1:{server.port}")
         say(f"edge API on {http.base}; MQTT broker on 127.0.0.1:{broker.port}")
@@ -198,6 +217,7 @@ def run_factory_demo(
             say(f"  EUR {quote['price_eur']}, promised {quote['promise_at'][:16]} UTC: booked")
             result.quotes.append({**quote, "firm_name": name})
             result.jobs.append(job)
+        result.recipes = _recipes_reviewed(result, factory, link, store, publisher, inbox, say)
         say("scheduling the queue ...")
         problem = queue_problem(edge_db, factory, datetime.now(UTC))
         plan = schedule(problem, time_limit_s=5.0)
@@ -211,6 +231,7 @@ def run_factory_demo(
         door_job = result.jobs[0]
         offer = factory.offer(door_job["finish"])
         say(f"cell 1 paints {parts} parts of {door_job['id'][:8]} through spray-default ...")
+        held = loads(inbox.current("door", offer.finish)["document"])
         run = run_in_sim(
             load_library("spray_default"),
             standard_catalog(),
@@ -220,6 +241,7 @@ def run_factory_demo(
             database=out / "edge.db",
             job_id=door_job["id"],
             on_part=lambda row: say(_part_line(row)),
+            approved=({"door": held}, cloud_key),
         )
         result.parts = [r.to_dict() for r in run.rows]
         result.summary = run.summary()
@@ -233,7 +255,7 @@ def run_factory_demo(
                 raise RuntimeError(f"the cloud did not acknowledge every record: {link.fill()}")
             link.pump()
             time.sleep(0.1)
-        result.cloud_records = intake.count(factory.site)
+        result.cloud_records = intake.count(factory.site, RECORD_TOPIC)
         say(f"  {result.cloud_records} of {result.edge_records} records stored in the cloud")
         from recipes.finish import FINISHES
 
@@ -242,11 +264,55 @@ def run_factory_demo(
         return result
     finally:
         link.stop()
+        publisher.stop()
         intake.stop()
+        planner.shutdown()
         broker.close()
         server.close()
         edge_db.dispose()
         cloud_db.dispose()
+
+
+def _recipes_reviewed(result, factory, link, store, publisher, inbox, say) -> list[dict]:
+    """Step 3: the bookings' recipe requests reach the cloud, which plans candidates; an
+    approver approves each; the edge holds them, verified. The reviewed versions."""
+    from cloud_brain.heatmaps import heatmap_png
+    from cloud_brain.users import User
+    from recipes.parts.loader import load_part
+
+    pairs = {
+        (load_part(q["part_spec"])[0].name, factory.offer(q["finish"]).finish)
+        for q in result.quotes
+    }
+    say(f"recipes: {len(pairs)} part and finish pairs without one; the edge asks the cloud ...")
+    _until(lambda: not link.fill().waiting and len(store.list()) >= len(pairs), link, 120)
+    approver = User("ana", "approver")
+    reviewed = []
+    for version in store.list("pending"):
+        v = store.approve(version["recipe_id"], version["version"], approver)
+        publisher.publish(v)
+        png = result.out / f"recipe_{v['recipe_id']}.png"
+        png.write_bytes(heatmap_png(v["document"], v["content_hash"]))
+        result.files[f"recipe {v['recipe_id']}"] = png
+        reviewed.append(v)
+        within = v["metrics"].get("within_tol_pct")
+        say(
+            f"  {v['recipe_id']} v{v['version']}: planned by the cloud ({within:.1f} % within "
+            f"tolerance predicted), approved by {approver.name}, signed {v['key_id']}"
+        )
+    _until(lambda: inbox.stored >= len(reviewed), link, 30)
+    say(f"  {inbox.stored} held at the edge, signatures verified; files in {inbox.recipe_dir}")
+    return reviewed
+
+
+def _until(done: Callable[[], bool], link, timeout_s: float) -> None:
+    """Pump the cloud link until ``done()``."""
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"waited {timeout_s:.0f} s in vain ({link.fill()})")
+        link.pump()
+        time.sleep(0.1)
 
 
 def _qc(passed: bool | None) -> str:
@@ -289,6 +355,22 @@ def _report(result: DemoResult, factory, door_job: dict) -> Path:
             f"{q['price_eur']} | {q['cycle_time_s']} | {q['promise_at'][:16]} | "
             f"{q['details']['meets_due_date']} |"
         )
+    lines += ["", "## Recipes", "",
+              "Planned by the cloud for each part and finish booked without one, approved "
+              "in its review (signed with the cloud's key), published to the site and held "
+              "there once the signature verified.", "",
+              "| recipe | part | finish | predicted within tol % | paint ml | cycle s | "
+              "approved by | key |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for v in result.recipes:
+        m = v["metrics"]
+        lines.append(
+            f"| {v['recipe_id']} v{v['version']} | {v['part']} | {v['finish']} | "
+            f"{m.get('within_tol_pct', 0):.1f} | {m.get('paint_ml', 0):.1f} | "
+            f"{m.get('cycle_s', 0):.1f} | {v['decided_by']} | {v['key_id']} |"
+        )
+    for name, path in result.files.items():
+        if name.startswith("recipe "):
+            lines += ["", f"![{name}]({path.name})"]
     lines += ["", "## The plan", "", "![schedule](schedule.png)", "",
               "| cell | job | finish | start h | end h |", "|---|---|---|---|---|"]  # fmt: skip
     for r in result.plan_rows:

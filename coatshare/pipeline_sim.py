@@ -46,7 +46,7 @@ from edge_gateway.blocks import (
 from edge_gateway.db import open_database
 from edge_gateway.records import PartRecordStore
 from pipelines import Catalog, PartRun, PipelineDoc, Runner, summarize_runs
-from recipes.approval import approve_recipe, generate_key_pair
+from recipes.approval import ApprovalKeyPair, approve_recipe, generate_key_pair
 from recipes.document import RecipeDoc
 from recipes.errors import InvalidInputError
 from recipes.fit import FittedProgram
@@ -184,14 +184,19 @@ def _refused(ex: Execution) -> bool:
     return not program.get("path_length_mm")
 
 
-def plan_approved_recipes(world: World, finish: str, gun: str | None, key) -> dict[str, RecipeDoc]:
-    """A recipe per part type the world's feeds expect, approved with ``key``."""
+def _expected_specs(world: World) -> list[str]:
+    """The part specs the world's feeds expect, in order of appearance."""
     specs: list[str] = []
     for cell in world.cells:
         for spec in cell.spec.feed.sequence:
             if spec not in specs:
                 specs.append(spec)
-    planned = plan_recipes(specs, finish, gun, edge_passes=False)
+    return specs
+
+
+def plan_approved_recipes(world: World, finish: str, gun: str | None, key) -> dict[str, RecipeDoc]:
+    """A recipe per part type the world's feeds expect, approved with ``key``."""
+    planned = plan_recipes(_expected_specs(world), finish, gun, edge_passes=False)
     return {
         s: approve_recipe(d, key.signing_key_hex, "coatshare pipeline run")
         for s, d in planned.items()
@@ -211,13 +216,23 @@ def run_in_sim(
     decision: str | None = None,
     job_id: str | None = None,
     on_part: Callable[[PartRow], None] | None = None,
+    approved: tuple[dict[str, RecipeDoc], ApprovalKeyPair] | None = None,
 ) -> DryRun:
     """Run ``doc`` on ``parts`` parts of one cell of ``world`` (see the module docstring);
-    ``job_id`` (a job of the edge database at ``database``) goes on the part records."""
+    ``job_id`` (a job of the edge database at ``database``) goes on the part records.
+    ``approved``: the recipe per expected part spec and the key they were approved with
+    (the cell trusts its public half); by default each is planned here and approved with a
+    key made for the run."""
     if parts < 1:
         raise InvalidInputError("parts", f"must be >= 1, got {parts}")
-    key = generate_key_pair()
-    recipes = plan_approved_recipes(world, finish, gun, key)
+    if approved is None:
+        key = generate_key_pair()
+        recipes = plan_approved_recipes(world, finish, gun, key)
+    else:
+        recipes, key = approved
+        missing = sorted(set(_expected_specs(world)) - set(recipes))
+        if missing:
+            raise InvalidInputError("recipes", f"no approved recipe for {missing}")
     cell = DryRunCell(world, recipes, key, parts=parts, cell_id=cell_id)
     station = {d.id: nominal_T_world_part(cell.world_cell, spec) for spec, d in recipes.items()}
     engine = open_database(sqlite_path=database) if database else open_database("sqlite://")

@@ -119,14 +119,22 @@ class RecipeInbox:
             is not None
         )
 
-    def request_if_missing(self, conn, part_spec: str, finish: str, key: str) -> bool:
+    def request_if_missing(
+        self, conn, part_spec: str, finish: str, key: str, *, edge_passes: bool = True
+    ) -> bool:
         """Within the transaction ``conn``: where no version is held for the part of
         ``part_spec`` in ``finish`` (a spray-core finish), put a ``recipes/request`` for
-        the cloud in the outbox under ``key``; True when one was put."""
+        the cloud in the outbox under ``key`` (``edge_passes``: whether the site's robots
+        fly edge passes); True when one was put."""
         part, _ = load_part(part_spec)
         if self.holds(conn, part.name, finish):
             return False
-        body = {"part_spec": part_spec, "part": part.name, "finish": finish}
+        body = {
+            "part_spec": part_spec,
+            "part": part.name,
+            "finish": finish,
+            "edge_passes": edge_passes,
+        }
         conn.execute(
             insert(outbox).values(
                 key=key,

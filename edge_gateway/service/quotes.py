@@ -262,7 +262,13 @@ class QuoteDesk:
             )
             if self.recipes is not None:  # no approved recipe held: the cloud plans one
                 key = f"recipe-request/{job_id}"
-                self.recipes.request_if_missing(conn, q["part_spec"], offer.finish, key)
+                self.recipes.request_if_missing(
+                    conn,
+                    q["part_spec"],
+                    offer.finish,
+                    key,
+                    edge_passes=self.factory.planning.edge_passes,
+                )
         return job_id
 
 

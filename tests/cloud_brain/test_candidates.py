@@ -62,10 +62,13 @@ def test_the_planner_s_name_is_reserved(engine) -> None:
 def test_the_worker_plans_what_sites_ask_for(store) -> None:
     worker = CandidateWorker(store)
     worker.on_stored("f1", {"topic": "records/part", "body": {}})  # not a request
-    worker.on_stored(
-        "f1", {"topic": "recipes/request", "body": {"part_spec": SPEC, "finish": "clear-satin"}}
-    )
+    body = {"part_spec": SPEC, "finish": "clear-satin", "edge_passes": False}
+    worker.on_stored("f1", {"topic": "recipes/request", "body": body})
     worker.on_stored("f1", {"topic": "recipes/request", "body": {"part_spec": SPEC}})
+    worker.on_stored("f1", {"topic": "recipes/request", "body": {**body, "edge_passes": "no"}})
     worker.shutdown()
     assert worker.planned == [("rect_400x300-clear-satin", 1)]
-    assert len(worker.failed) == 1 and "part_spec and finish" in worker.failed[0]
+    assert len(worker.failed) == 2 and "part_spec and finish" in worker.failed[0]
+    assert "edge_passes" in worker.failed[1]
+    doc = loads(store.get("rect_400x300-clear-satin", 1)["document"])
+    assert doc.planner.edge_passes is False  # as the site's robots can fly

@@ -54,3 +54,21 @@ def test_the_report_shows_the_plan_and_the_films(demo):
     assert "## The plan" in report and "stored in the cloud" in report
     for name in ("schedule.png", "film_1-0000.png", "film_1-0001.png"):
         assert (result.out / name).stat().st_size > 5_000
+
+
+def test_the_cloud_planned_and_approved_the_recipes_the_cell_used(demo):
+    result, lines = demo
+    pairs = {(v["part"], v["finish"]) for v in result.recipes}
+    assert pairs == {
+        ("door", "white-gloss"),
+        ("door", "clear-satin"),
+        ("rect_560x380", "black-matt"),
+    }
+    for v in result.recipes:
+        assert v["status"] == "approved" and v["decided_by"] == "ana"
+        assert v["submitted_by"] == "cloud-planner" and v["metrics"]["within_tol_pct"] > 80
+        assert (result.out / f"recipe_{v['recipe_id']}.png").stat().st_size > 5_000
+        assert (result.out / "recipes" / f"{v['recipe_id']}-v1.yaml").exists()
+    assert any("3 held at the edge, signatures verified" in line for line in lines)
+    report = result.files["report"].read_text()
+    assert "## Recipes" in report and "door-white-gloss v1" in report

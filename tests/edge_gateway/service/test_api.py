@@ -200,4 +200,5 @@ def test_a_booking_without_a_held_recipe_asks_the_cloud_for_one(engine, estimato
         "part_spec": "door",
         "part": "door",
         "finish": "benchmark",
+        "edge_passes": False,  # the demo factory's robots fly none
     }
