@@ -16,17 +16,20 @@
 | ``POST /recipes/{id}/versions/{v}/reject`` | approver | close it ``{reason}`` |
 | ``GET /sites`` | any user | per site: messages, the newest edge sequence, last arrival |
 | ``GET /sites/{site}/records?limit=&after_seq=`` | any user | a site's part records, in its order |
+| ``GET /ui/`` | anyone (the page asks for a token) | the approver's page: queue, films, decisions |
 
 Domain errors become HTTP answers here and nowhere else: 422 (a field and its reason),
 404, 409 (a conflict with what is stored), 401, 403; always ``{"error": {"field", "reason"}}``.
 """
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, func, select, text
 
@@ -40,6 +43,7 @@ from recipes.errors import InvalidInputError, NotFoundError
 
 API_VERSION = "1"
 RECORD_TOPIC = "records/part"
+UI_DIR = Path(__file__).with_name("ui")
 
 
 class _Body(BaseModel):
@@ -183,6 +187,9 @@ def create_app(
     @app.post("/recipes/{recipe_id}/versions/{version}/reject")
     def reject_recipe(recipe_id: str, version: int, body: RejectIn, who: Caller) -> dict:
         return store.reject(recipe_id, version, who, body.reason)
+
+    # the approver's page (static; it calls the routes above with the user's token)
+    app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
 
     @app.get("/sites")
     def sites(who: Caller) -> list[dict]:

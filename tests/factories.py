@@ -55,7 +55,12 @@ def recipe_text(
     doc = RecipeDoc(
         id=recipe_id,
         version=version,
-        part=PartRef(kind="template", name=part, template="door"),
+        part=PartRef(
+            kind="template",
+            name=part,
+            template="rect",
+            params={"width_mm": 600.0, "height_mm": 400.0, "thickness_mm": 18.0},
+        ),
         finish=load_finish(finish),
         gun=load_gun(None),
         planner=PlannerParams(),

@@ -184,6 +184,8 @@ def check_template_params(template: str, func: Callable, params: dict) -> None:
 
 
 def make_template(template: str, params: dict[str, float]) -> PanelPart:
-    func = TEMPLATES[template]
+    func = TEMPLATES.get(template)
+    if func is None:
+        raise NotFoundError("part template", template, list(TEMPLATES))
     check_template_params(template, func, params)
     return func(**params)
