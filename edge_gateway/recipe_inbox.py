@@ -146,6 +146,20 @@ class RecipeInbox:
         )
         return True
 
+    def held_for(self, part_spec: str, finish: str) -> dict[str, Any] | None:
+        """The newest version held for the part of ``part_spec`` in ``finish`` (a
+        spray-core finish), without its document; None while there is none."""
+        part, _ = load_part(part_spec)
+        query = (
+            select(*_SUMMARY)
+            .where(approved_recipes.c.part_name == part.name, approved_recipes.c.finish == finish)
+            .order_by(approved_recipes.c.approved_at.desc(), approved_recipes.c.version.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else dict(row._mapping)
+
     def list(self) -> list[dict[str, Any]]:
         """The versions held (without documents), by recipe and version."""
         query = select(*_SUMMARY).order_by(approved_recipes.c.recipe_id, approved_recipes.c.version)

@@ -12,7 +12,7 @@ reason), 404 (not found, or another firm's), 409 (a conflict with the state), 40
 | ``POST /quotes`` | firm | price and promised date for parts in a finish |
 | ``GET /quotes/{id}`` | firm (own), operator | a quote |
 | ``POST /quotes/{id}/accept`` | firm (own) | book it: a job in the queue |
-| ``GET /jobs`` | firm (own), operator (all) | the queue, ``?status=`` |
+| ``GET /jobs`` | firm (own), operator (all) | the queue, ``?status=``; each job's held recipe |
 | ``GET /jobs/{id}`` | firm (own), operator | a job |
 | ``POST /jobs/{id}/cancel`` | firm (own), operator | cancel a queued job |
 | ``GET /jobs/{id}/records`` | firm (own), operator | QC records of the job's parts |
@@ -162,20 +162,28 @@ def create_app(
     def get_quote(quote_id: str, who: Caller) -> dict:
         return desk.get_quote(quote_id, scope(who))
 
+    def with_recipe(job: dict) -> dict:
+        """The job with the recipe version the site holds for it (None: waiting for the
+        cloud's review), where this edge holds recipes."""
+        if recipes is not None:
+            finish = factory.offer(job["finish"]).finish
+            job["recipe"] = recipes.held_for(job["part_spec"], finish)
+        return job
+
     @app.post("/quotes/{quote_id}/accept", status_code=201)
     def accept_quote(quote_id: str, who: Caller) -> dict:
         firm = who.require_firm()
-        return queue.get(desk.accept(quote_id, firm), firm)
+        return with_recipe(queue.get(desk.accept(quote_id, firm), firm))
 
     @app.get("/jobs")
     def list_jobs(who: Caller, status: str | None = None) -> list[dict]:
         if status is not None and status not in STATUSES:
             raise InvalidInputError("status", f"must be one of {STATUSES}")
-        return queue.list(scope(who), status)
+        return [with_recipe(job) for job in queue.list(scope(who), status)]
 
     @app.get("/jobs/{job_id}")
     def get_job(job_id: str, who: Caller) -> dict:
-        return queue.get(job_id, scope(who))
+        return with_recipe(queue.get(job_id, scope(who)))
 
     @app.post("/jobs/{job_id}/cancel")
     def cancel_job(job_id: str, who: Caller) -> dict:

@@ -193,6 +193,9 @@ def test_a_booking_without_a_held_recipe_asks_the_cloud_for_one(engine, estimato
         q = _quote(client, firms[A], finish=finish, quantity=4).json()
         res = client.post(f"/quotes/{q['id']}/accept", headers=bearer(firms[A]))
         assert res.status_code == 201, res.text
+    jobs = client.get("/jobs", headers=bearer(OPERATOR)).json()
+    held = {j["finish"]: j["recipe"] for j in jobs}
+    assert held["white-gloss"]["recipe_id"] == "door-white" and held["oak-stain"] is None
     waiting = PartRecordStore(engine).pending_messages()
     requests = [m for m in waiting if m["topic"] == "recipes/request"]
     assert len(requests) == 1
