@@ -7,7 +7,8 @@ file ``--data DIR/edge.db``; it is migrated at start. The factory is ``--factory
 ``--mqtt host:port`` the cloud link sends the outbox to the cloud, and with
 ``--approval-pub FILE`` (the cloud's public approval key) it also takes in the approved
 recipe versions the cloud publishes, each kept once its signature verifies, and written
-as recipe files into ``--recipe-dir`` for the cells.
+as recipe files into ``--recipe-dir`` for the cells. With ``--cell ID`` (repeated) an
+operator dispatches jobs to those cells over ROS 2 (``POST /jobs/{id}/dispatch``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,13 @@ def serve_cmd(
     recipe_dir: Annotated[
         Path | None, typer.Option(help="folder the cells load approved recipe files from")
     ] = None,
+    cell: Annotated[
+        list[str] | None, typer.Option(help="a cell id to dispatch to (repeat for more)")
+    ] = None,
+    ros_backend: Annotated[str, typer.Option(help="ROS 2 bus to the cells: dds or rclpy")] = "dds",
+    ros_domain_id: Annotated[
+        int | None, typer.Option(help="ROS/DDS domain id of the cells (ROS_DOMAIN_ID)")
+    ] = None,
 ) -> None:
     """Serve the edge API (quotes, bookings, the job queue, part records)."""
     import uvicorn
@@ -67,7 +75,15 @@ def serve_cmd(
         typer.echo(f"recipes verified with approval key {inbox.verifier.key_id}")
         if recipe_dir is not None:
             typer.echo(f"approved recipes for the cells in {recipe_dir} ({inbox.export_all()} new)")
-    app = create_app(engine, fac, promise_time_limit_s=promise_time_limit_s, recipes=inbox)
+    cells = {}
+    for cell_id in cell or []:
+        from edge_gateway.cell_client import CellClient
+
+        cells[cell_id] = CellClient(cell_id, backend=ros_backend, domain_id=ros_domain_id)
+        typer.echo(f"cell {cell_id}: programs on /cell_{cell_id} ({ros_backend})")
+    app = create_app(
+        engine, fac, promise_time_limit_s=promise_time_limit_s, recipes=inbox, cells=cells
+    )
     typer.echo(f"edge gateway '{fac.site}' on http://{host}:{port} ({engine.dialect.name})")
     stop = threading.Event()
     link = None
@@ -88,3 +104,5 @@ def serve_cmd(
         stop.set()
         if link is not None:
             link.stop()
+        for client in cells.values():
+            client.close()

@@ -16,11 +16,10 @@ part frame); the camera, the locator and the fit in front of it are the pipeline
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
-from edge_gateway.cell_client import CellClient, CellOutcome
 from edge_gateway.factory import Factory
 from edge_gateway.recipe_inbox import RecipeInbox
 from edge_gateway.records import PartRecord, PartRecordStore
@@ -28,6 +27,9 @@ from edge_gateway.service.queue import JobQueue
 from edge_gateway.service.quotes import ConflictError
 from recipes.document import loads
 from recipes.errors import NotFoundError
+
+if TYPE_CHECKING:  # the ROS 2 bus comes with the cell client
+    from edge_gateway.cell_client import CellClient, CellOutcome
 
 
 @dataclass

@@ -16,14 +16,17 @@ reason), 404 (not found, or another firm's), 409 (a conflict with the state), 40
 | ``GET /jobs/{id}`` | firm (own), operator | a job |
 | ``POST /jobs/{id}/cancel`` | firm (own), operator | cancel a queued job |
 | ``GET /jobs/{id}/records`` | firm (own), operator | QC records of the job's parts |
+| ``POST /jobs/{id}/dispatch`` | operator | ``{cell, parts}``: parts run at a cell, recorded |
 | ``GET /factory`` | anyone with a token | cells, finishes, price list |
 | ``GET /outbox`` | operator | results waiting for the cloud, age of the oldest |
 | ``GET /recipes`` | operator | the approved recipe versions this site holds (verified) |
 | ``GET /recipes/current?part=&finish=`` | operator | the newest held for a part and finish |
 """
 
+import threading
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
@@ -46,6 +49,9 @@ from edge_gateway.service.queue import STATUSES, JobQueue
 from edge_gateway.service.quotes import ConflictError, QuoteDesk, QuoteRequest
 from recipes.errors import InvalidInputError, NotFoundError
 
+if TYPE_CHECKING:  # the ROS 2 bus is imported only where cells are configured
+    from edge_gateway.cell_client import CellClient
+
 API_VERSION = "1"
 
 
@@ -56,6 +62,11 @@ class _Body(BaseModel):
 class FirmIn(_Body):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")
     name: str = Field(min_length=1, max_length=200)
+
+
+class DispatchIn(_Body):
+    cell: str = Field(min_length=1, max_length=40)
+    parts: int = Field(1, ge=1, le=50)
 
 
 class QuoteIn(_Body):
@@ -76,9 +87,11 @@ def create_app(
     estimator: Estimator | None = None,
     promise_time_limit_s: float = 2.0,
     recipes: RecipeInbox | None = None,
+    cells: Mapping[str, "CellClient"] | None = None,
 ) -> FastAPI:
     """The edge API on ``engine`` (migrated) for ``factory``; ``recipes`` holds the
-    approved recipes the cloud published (None: this edge verifies none, holds none)."""
+    approved recipes the cloud published (None: this edge verifies none, holds none);
+    ``cells`` are the links to the cell controllers jobs are dispatched to."""
     app = FastAPI(title=f"coatshare edge gateway ({factory.site})", version=API_VERSION)
     estimator = estimator or Estimator(edge_passes=factory.planning.edge_passes)
     desk = QuoteDesk(engine, factory, estimator, time_limit_s=promise_time_limit_s, recipes=recipes)
@@ -188,6 +201,31 @@ def create_app(
     @app.post("/jobs/{job_id}/cancel")
     def cancel_job(job_id: str, who: Caller) -> dict:
         return queue.cancel(job_id, scope(who))
+
+    busy = {cell_id: threading.Lock() for cell_id in cells or {}}
+
+    @app.post("/jobs/{job_id}/dispatch")
+    def dispatch(job_id: str, body: DispatchIn, who: Caller) -> dict:
+        who.require_operator()
+        if not cells or body.cell not in cells:
+            raise InvalidInputError("cell", f"{body.cell!r} is not a cell of this edge")
+        if recipes is None:
+            raise ConflictError("this edge holds no recipes (no approval key): nothing to run")
+        from edge_gateway.dispatch import dispatch_job
+
+        if not busy[body.cell].acquire(blocking=False):
+            raise ConflictError(f"cell {body.cell} is busy with another dispatch")
+        try:
+            done = dispatch_job(
+                engine, factory, recipes, cells[body.cell], job_id, parts=body.parts
+            )
+        finally:
+            busy[body.cell].release()
+        return {
+            "job": with_recipe(done.job),
+            "recipe": done.recipe,
+            "parts": [o.to_dict() for o in done.outcomes],
+        }
 
     @app.get("/jobs/{job_id}/records")
     def job_records(job_id: str, who: Caller) -> list[dict]:

@@ -343,7 +343,7 @@ def test_services_image_is_python_311_slim() -> None:
 # -- ROS 2 ----------------------------------------------------------------------------------
 def test_ros_settings_agree(services) -> None:
     ros = _ros_services(services)
-    assert set(ros) == {"cell-1", "cell-2", "simulator"}
+    assert set(ros) == {"cell-1", "cell-2", "simulator", "edge"}  # the edge dispatches
     domains = {n: s["environment"]["ROS_DOMAIN_ID"] for n, s in ros.items()}
     assert len(set(domains.values())) == 1, domains
     (domain,) = set(domains.values())
@@ -355,7 +355,8 @@ def test_ros_settings_agree(services) -> None:
         assert "ROS_LOCALHOST_ONLY" not in env, f"{name}: deprecated in Jazzy"
         command = service.get("command") or _cell_argv(service)
         assert "--domain-id" not in command, f"{name}: the domain comes from ROS_DOMAIN_ID"
-        assert service["networks"] == ["ros"], name
+        assert "ros" in service["networks"], name
+        assert service["networks"] == ["ros"] or name == "edge", name  # the edge: both
     uris = {s["environment"].get("CYCLONEDDS_URI") for s in ros.values()}
     assert len(uris) == 1, "every ROS service needs the same Cyclone configuration"
     others = set(services) - set(ros)

@@ -87,3 +87,38 @@ def test_the_held_recipe_runs_at_the_cell_and_each_part_is_recorded(edge, tmp_pa
     assert store.count() == 2
     messages = [m for m in store.pending_messages() if m["topic"] == "records/part"]
     assert len(messages) == 2  # on their way to the cloud
+
+
+def test_an_operator_dispatches_over_the_edge_api(edge, tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from edge_gateway.service import create_app, ensure_operator
+
+    engine, inbox = edge
+    assert inbox.receive(recipe_topic(DOC.id, DOC.version), publication(DOC))
+    job_id = _job(engine, 1)
+    ensure_operator(engine, "operator-token-for-the-dispatch")
+    staff = {"Authorization": "Bearer operator-token-for-the-dispatch"}
+    config = write_cell_setup(tmp_path / "cell", [DOC])
+    with lease_domain_id() as lease:
+        ctl = start_controller(config, lease.domain_id)
+        plant = start_plant(lease.domain_id)
+        cell = CellClient("t1", domain_id=lease.domain_id, config_xml=LOOPBACK_CONFIG_XML)
+        client = TestClient(create_app(engine, load_factory(), recipes=inbox, cells={"t1": cell}))
+        try:
+            plant.expect("READY")
+            assert cell.wait_ready(30.0)
+            res = client.post(f"/jobs/{job_id}/dispatch", json={"cell": "t9"}, headers=staff)
+            assert res.status_code == 422 and res.json()["error"]["field"] == "cell"
+            res = client.post(f"/jobs/{job_id}/dispatch", json={"cell": "t1"}, headers=staff)
+            assert res.status_code == 200, res.text
+        finally:
+            cell.close()
+            plant.stop()
+            ctl.stop()
+    body = res.json()
+    assert [p["state"] for p in body["parts"]] == ["done"]
+    assert (body["job"]["status"], body["job"]["parts_done"]) == ("done", 1)
+    assert body["job"]["recipe"]["recipe_id"] == DOC.id
+    res = client.post(f"/jobs/{job_id}/dispatch", json={"cell": "t1"}, headers=staff)
+    assert res.status_code == 409  # the job is done
