@@ -20,6 +20,9 @@ from recipes.recipe import simulate_recipe
 _KEEP = 32
 _cache: OrderedDict[str, bytes] = OrderedDict()
 _lock = threading.Lock()
+#: matplotlib's pyplot keeps global state: one picture at a time (the page asks for a
+#: picture per queued version at once, and the API serves requests on a thread pool)
+_drawing = threading.Lock()
 
 
 def heatmap_png(document: str, content_hash: str) -> bytes:
@@ -42,7 +45,8 @@ def heatmap_png(document: str, content_hash: str) -> bytes:
     _, prediction = simulate_recipe(doc)
     out = io.BytesIO()
     title = f"{doc.id} v{doc.version}"
-    render_heatmap(prediction, doc.program.to_program(), doc.finish, out, title)
+    with _drawing:
+        render_heatmap(prediction, doc.program.to_program(), doc.finish, out, title)
     png = out.getvalue()
     with _lock:
         _cache[content_hash] = png

@@ -134,3 +134,19 @@ def test_the_queue_shows_each_version_s_heat_map(client, tokens) -> None:
     )
     assert again.status_code == 200 and again.json()["version"] == 1
     assert client.get("/recipes/x/versions/1/heatmap.png", headers=eve).status_code == 404
+
+
+def test_heat_maps_asked_for_at_once_are_each_drawn(client, tokens) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    eve = bearer(tokens["eve"])
+    for speed, version in ((400.0, 1), (300.0, 2)):
+        res = client.post(
+            "/recipes", json={"document": recipe_text(version, speed_mm_s=speed)}, headers=eve
+        )
+        assert res.status_code == 201
+    paths = [f"/recipes/door-white/versions/{v}/heatmap.png" for v in (1, 2)] * 2
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda p: client.get(p, headers=eve), paths))
+    assert all(a.status_code == 200 and a.content[:8] == b"\x89PNG\r\n\x1a\n" for a in answers)
+    assert answers[0].content == answers[2].content != answers[1].content
