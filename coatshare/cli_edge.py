@@ -8,7 +8,8 @@ file ``--data DIR/edge.db``; it is migrated at start. The factory is ``--factory
 ``--approval-pub FILE`` (the cloud's public approval key) it also takes in the approved
 recipe versions the cloud publishes, each kept once its signature verifies, and written
 as recipe files into ``--recipe-dir`` for the cells. With ``--cell ID`` (repeated) an
-operator dispatches jobs to those cells over ROS 2 (``POST /jobs/{id}/dispatch``).
+operator dispatches jobs to those cells over ROS 2 (``POST /jobs/{id}/dispatch``), and with
+``--auto-dispatch`` the edge runs the queue on them in the scheduler's order.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ def serve_cmd(
     ros_domain_id: Annotated[
         int | None, typer.Option(help="ROS/DDS domain id of the cells (ROS_DOMAIN_ID)")
     ] = None,
+    auto_dispatch: Annotated[
+        bool,
+        typer.Option("--auto-dispatch", help="run the queue on the cells in the scheduler's order"),
+    ] = False,
 ) -> None:
     """Serve the edge API (quotes, bookings, the job queue, part records)."""
     import uvicorn
@@ -57,6 +62,11 @@ def serve_cmd(
     from edge_gateway.service import create_app, ensure_operator
     from edge_gateway.service.auth import new_token
 
+    if auto_dispatch and (not cell or approval_pub is None):
+        raise typer.BadParameter(
+            "needs --cell and --approval-pub (cells to run on, recipes to run)",
+            param_hint="--auto-dispatch",
+        )
     fac = load_factory(factory)
     if database is None and not os.environ.get("COATSHARE_DATABASE_URL"):
         data.mkdir(parents=True, exist_ok=True)
@@ -98,6 +108,11 @@ def serve_cmd(
         link.start(timeout_s=0.0)  # connects in the background, retrying
         threading.Thread(target=link.run, args=(stop,), name="cloud-link", daemon=True).start()
         typer.echo(f"cloud link to {mqtt} as site '{fac.site}'")
+    if auto_dispatch:
+        from edge_gateway.dispatch_loop import DispatchLoop
+
+        DispatchLoop(engine, fac, inbox, cells).start(stop)
+        typer.echo(f"dispatching the queue to cells {', '.join(cells)} in the scheduler's order")
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:

@@ -9,6 +9,7 @@ checks are not trusted by the cell.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,8 @@ class CellClient:
         node_name: str = "edge_dispatch",
     ) -> None:
         self.cell_id = cell_id
+        #: held by whoever dispatches to the cell (an operator's request, the loop)
+        self.lock = threading.Lock()
         kw: dict[str, Any] = {"domain_id": domain_id}
         if config_xml is not None:
             kw["config_xml"] = config_xml

@@ -23,7 +23,6 @@ reason), 404 (not found, or another firm's), 409 (a conflict with the state), 40
 | ``GET /recipes/current?part=&finish=`` | operator | the newest held for a part and finish |
 """
 
-import threading
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
@@ -202,8 +201,6 @@ def create_app(
     def cancel_job(job_id: str, who: Caller) -> dict:
         return queue.cancel(job_id, scope(who))
 
-    busy = {cell_id: threading.Lock() for cell_id in cells or {}}
-
     @app.post("/jobs/{job_id}/dispatch")
     def dispatch(job_id: str, body: DispatchIn, who: Caller) -> dict:
         who.require_operator()
@@ -213,14 +210,13 @@ def create_app(
             raise ConflictError("this edge holds no recipes (no approval key): nothing to run")
         from edge_gateway.dispatch import dispatch_job
 
-        if not busy[body.cell].acquire(blocking=False):
+        cell = cells[body.cell]
+        if not cell.lock.acquire(blocking=False):
             raise ConflictError(f"cell {body.cell} is busy with another dispatch")
         try:
-            done = dispatch_job(
-                engine, factory, recipes, cells[body.cell], job_id, parts=body.parts
-            )
+            done = dispatch_job(engine, factory, recipes, cell, job_id, parts=body.parts)
         finally:
-            busy[body.cell].release()
+            cell.lock.release()
         return {
             "job": with_recipe(done.job),
             "recipe": done.recipe,

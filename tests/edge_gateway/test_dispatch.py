@@ -3,6 +3,7 @@ recipe, a part record per part, the job's progress; no recipe, no dispatch."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -24,17 +25,19 @@ from tests.robot_nodes.cell_factories import KEY, signed_recipe, write_cell_setu
 from tests.robot_nodes.processes import start_controller, start_plant
 
 DOC = signed_recipe()  # rect_200x120 in the spray-core finish "benchmark", cell t1's station
+SPEC = "rect:width_mm=200,height_mm=120"
 
 
-def _job(engine, quantity: int) -> str:
+def _job(engine, quantity: int, *, part_spec: str = SPEC, new_firm: bool = True) -> str:
     now = datetime.now(UTC)
     job_id = str(uuid.uuid4())
     with engine.begin() as conn:
-        conn.execute(insert(firms).values(id="oak", name="Oak", created_at=now))
+        if new_firm:
+            conn.execute(insert(firms).values(id="oak", name="Oak", created_at=now))
         conn.execute(
             insert(jobs).values(
                 id=job_id, firm_id="oak", quote_id=None,
-                part_spec="rect:width_mm=200,height_mm=120", quantity=quantity,
+                part_spec=part_spec, quantity=quantity,
                 finish="oak-stain",  # the demo factory's offer of the finish "benchmark"
                 cycle_time_s=10.0, part_size_mm=233.0, due_at=now + timedelta(days=1),
                 promise_at=now + timedelta(days=1), weight=1, status="queued", parts_done=0,
@@ -122,3 +125,47 @@ def test_an_operator_dispatches_over_the_edge_api(edge, tmp_path) -> None:
     assert body["job"]["recipe"]["recipe_id"] == DOC.id
     res = client.post(f"/jobs/{job_id}/dispatch", json={"cell": "t1"}, headers=staff)
     assert res.status_code == 409  # the job is done
+
+
+def test_the_loop_runs_the_queue_in_the_scheduler_s_order(edge, tmp_path) -> None:
+    import threading
+
+    from edge_gateway.dispatch_loop import DispatchLoop
+    from edge_gateway.factory import Factory
+    from edge_gateway.service.queue import JobQueue
+
+    engine, inbox = edge
+    assert inbox.receive(recipe_topic(DOC.id, DOC.version), publication(DOC))
+    ready = _job(engine, 2)
+    data = load_factory().model_dump(by_alias=True)
+    data["cells"] = [{"id": "t1", "max_part_size_mm": 1400}]  # the cell of the harness
+    factory = Factory.model_validate(data)
+    waiting = _job(engine, 1, part_spec="rect:width_mm=300,height_mm=200", new_firm=False)
+    config = write_cell_setup(tmp_path / "cell", [DOC])
+    stop, threads = threading.Event(), []
+    with lease_domain_id() as lease:
+        ctl = start_controller(config, lease.domain_id)
+        plant = start_plant(lease.domain_id)
+        cell = CellClient("t1", domain_id=lease.domain_id, config_xml=LOOPBACK_CONFIG_XML)
+        loop = DispatchLoop(engine, factory, inbox, {"t1": cell}, idle_s=0.2)
+        try:
+            plant.expect("READY")
+            assert cell.wait_ready(30.0)
+            threads += loop.start(stop)
+            queue = JobQueue(engine)
+            deadline = time.monotonic() + 90
+            while queue.get(ready, None)["status"] != "done":
+                assert time.monotonic() < deadline, queue.get(ready, None)
+                time.sleep(0.2)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
+            cell.close()
+            plant.stop()
+            ctl.stop()
+    assert loop.painted == {"t1": 2}
+    assert JobQueue(engine).get(waiting, None)["status"] == "queued"  # no recipe held yet
+    assert PartRecordStore(engine).count() == 2
+    with pytest.raises(ValueError, match="not cells of the factory"):
+        DispatchLoop(engine, load_factory(), inbox, {"t1": cell})
