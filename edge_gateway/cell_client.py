@@ -18,7 +18,7 @@ import numpy as np
 
 from recipes.document import RecipeDoc
 from robot_nodes.bus import QOS_LATCHED, QOS_STATUS
-from robot_nodes.cell_bus import create_cell_bus
+from robot_nodes.cell_bus import cell_mode_of, create_cell_bus
 from robot_nodes.controller import program_message_from_recipe
 
 #: ``ProgramStatus.state`` values (coatshare_interfaces/msg/ProgramStatus.msg)
@@ -87,6 +87,18 @@ class CellClient:
         self._programs = self.bus.create_publisher(
             mt("coatshare_interfaces/msg/SprayProgram"), "spray_program", QOS_LATCHED
         )
+
+    def status(self) -> dict[str, Any]:
+        """What the edge knows of the cell: the controller's last reported state (None
+        before it reported one) and whether a dispatch holds it now."""
+        busy = not self.lock.acquire(blocking=False)
+        if not busy:  # take in what the cell said since (a dispatch would have, spinning)
+            try:
+                self.bus.spin(timeout_s=0.05)
+            finally:
+                self.lock.release()
+        mode = cell_mode_of(self._states[-1]).value if self._states else None
+        return {"cell": self.cell_id, "state": mode, "busy": busy}
 
     def wait_ready(self, timeout_s: float = 30.0) -> bool:
         """True once the controller reports its state and listens for programs."""

@@ -17,6 +17,7 @@ reason), 404 (not found, or another firm's), 409 (a conflict with the state), 40
 | ``POST /jobs/{id}/cancel`` | firm (own), operator | cancel a queued job |
 | ``GET /jobs/{id}/records`` | firm (own), operator | QC records of the job's parts |
 | ``POST /jobs/{id}/dispatch`` | operator | ``{cell, parts}``: parts run at a cell, recorded |
+| ``GET /cells`` | operator | the linked cells: the controller's state, busy with a dispatch |
 | ``GET /factory`` | anyone with a token | cells, finishes, price list |
 | ``GET /outbox`` | operator | results waiting for the cloud, age of the oldest |
 | ``GET /recipes`` | operator | the approved recipe versions this site holds (verified) |
@@ -200,6 +201,11 @@ def create_app(
     @app.post("/jobs/{job_id}/cancel")
     def cancel_job(job_id: str, who: Caller) -> dict:
         return queue.cancel(job_id, scope(who))
+
+    @app.get("/cells")
+    def cells_view(who: Caller) -> list[dict]:
+        who.require_operator()
+        return [client.status() for client in (cells or {}).values()]
 
     @app.post("/jobs/{job_id}/dispatch")
     def dispatch(job_id: str, body: DispatchIn, who: Caller) -> dict:

@@ -111,6 +111,9 @@ def test_an_operator_dispatches_over_the_edge_api(edge, tmp_path) -> None:
         try:
             plant.expect("READY")
             assert cell.wait_ready(30.0)
+            assert client.get("/cells", headers=staff).json() == [
+                {"cell": "t1", "state": "IDLE", "busy": False}
+            ]
             res = client.post(f"/jobs/{job_id}/dispatch", json={"cell": "t9"}, headers=staff)
             assert res.status_code == 422 and res.json()["error"]["field"] == "cell"
             res = client.post(f"/jobs/{job_id}/dispatch", json={"cell": "t1"}, headers=staff)
