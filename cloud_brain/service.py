@@ -16,6 +16,7 @@
 | ``POST /recipes/{id}/versions/{v}/reject`` | approver | close it ``{reason}`` |
 | ``GET /sites`` | any user | per site: messages, the newest edge sequence, last arrival |
 | ``GET /sites/{site}/records?limit=&after_seq=`` | any user | a site's part records, in its order |
+| ``GET /sites/{site}/summary`` | any user | parts by status, QC pass rate, per recipe and cell |
 | ``GET /ui/`` | anyone (the page asks for a token) | the approver's page: queue, films, decisions |
 
 Domain errors become HTTP answers here and nowhere else: 422 (a field and its reason),
@@ -33,6 +34,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, func, select, text
 
+from cloud_brain.analytics import RECORD_TOPIC, site_summary
 from cloud_brain.candidates import request_candidate
 from cloud_brain.db import site_messages
 from cloud_brain.heatmaps import heatmap_png
@@ -42,7 +44,6 @@ from recipes.approval import ApprovalKeyPair
 from recipes.errors import InvalidInputError, NotFoundError
 
 API_VERSION = "1"
-RECORD_TOPIC = "records/part"
 UI_DIR = Path(__file__).with_name("ui")
 
 
@@ -208,6 +209,10 @@ def create_app(
                 {"site": s, "messages": int(n), "last_seq": int(seq), "last_at": at.isoformat()}
                 for s, n, seq, at in conn.execute(query)
             ]
+
+    @app.get("/sites/{site}/summary")
+    def summary(site: str, who: Caller) -> dict:
+        return site_summary(engine, site)
 
     @app.get("/sites/{site}/records")
     def records(
