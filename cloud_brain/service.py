@@ -14,6 +14,8 @@
 | ``GET /recipes/{id}/versions/{v}/heatmap.png`` | any user | predicted dry film, path, metrics |
 | ``POST /recipes/{id}/versions/{v}/approve`` | approver | sign it (not one's own submission) |
 | ``POST /recipes/{id}/versions/{v}/reject`` | approver | close it ``{reason}`` |
+| ``GET /pipelines`` | any user | the shipped pipelines (id, version, blocks, hash) |
+| ``POST /pipelines/validate`` | any user | ``{document}``: valid or not, every problem |
 | ``GET /sites`` | any user | per site: messages, the newest edge sequence, last arrival |
 | ``GET /sites/{site}/records?limit=&after_seq=`` | any user | a site's part records, in its order |
 | ``GET /sites/{site}/summary`` | any user | parts by status, QC pass rate, per recipe and cell |
@@ -38,6 +40,8 @@ from cloud_brain.analytics import RECORD_TOPIC, site_summary
 from cloud_brain.candidates import request_candidate
 from cloud_brain.db import site_messages
 from cloud_brain.heatmaps import heatmap_png
+from cloud_brain.pipeline_registry import check_document
+from cloud_brain.pipeline_registry import library as pipeline_library
 from cloud_brain.recipe_store import ConflictError, RecipeStore
 from cloud_brain.users import ROLES, AuthError, ForbiddenError, User, add_user, authenticate
 from recipes.approval import ApprovalKeyPair
@@ -56,7 +60,7 @@ class UserIn(_Body):
     role: str = Field(pattern="^(" + "|".join(ROLES) + ")$")
 
 
-class RecipeIn(_Body):
+class DocumentIn(_Body):
     document: str = Field(min_length=1, max_length=20_000_000)
 
 
@@ -139,7 +143,7 @@ def create_app(
         return {"key_id": approval_key.key_id, "public_key": approval_key.public_key_hex}
 
     @app.post("/recipes")
-    def submit_recipe(body: RecipeIn, who: Caller) -> JSONResponse:
+    def submit_recipe(body: DocumentIn, who: Caller) -> JSONResponse:
         done = store.submit(body.document, who)
         return JSONResponse(status_code=201 if done.created else 200, content=done.version)
 
@@ -191,6 +195,14 @@ def create_app(
 
     # the approver's page (static; it calls the routes above with the user's token)
     app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
+
+    @app.get("/pipelines")
+    def pipelines_shipped(who: Caller) -> list[dict]:
+        return pipeline_library()
+
+    @app.post("/pipelines/validate")
+    def pipeline_check(body: DocumentIn, who: Caller) -> dict:
+        return check_document(body.document)
 
     @app.get("/sites")
     def sites(who: Caller) -> list[dict]:
