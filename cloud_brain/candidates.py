@@ -49,7 +49,7 @@ def request_candidate(
         newest = max(held, key=lambda v: (v["status"] == "approved", v["submitted_at"]))
         return store.get(newest["recipe_id"], newest["version"]), False
     recipe_id = f"{part.name}-{finish}"
-    versions = [v["version"] for v in store.list() if v["recipe_id"] == recipe_id]
+    versions = [v["version"] for v in store.list(recipe_id=recipe_id)]
     version = max(versions, default=0) + 1
     params = PlannerParams(edge_passes=edge_passes)
     doc, _ = plan_from_spec(part_spec, finish, None, params, recipe_id=recipe_id, version=version)

@@ -101,6 +101,7 @@ class RecipeStore:
         status: str | None = None,
         part: str | None = None,
         finish: str | None = None,
+        recipe_id: str | None = None,
     ) -> list[dict[str, Any]]:
         """Versions (without their documents), oldest submission first: with
         ``status="pending"`` the approval queue."""
@@ -111,6 +112,7 @@ class RecipeStore:
             (recipe_versions.c.status, status),
             (recipe_versions.c.part_name, part),
             (recipe_versions.c.finish, finish),
+            (recipe_versions.c.recipe_id, recipe_id),
         ):
             if value is not None:
                 query = query.where(column == value)

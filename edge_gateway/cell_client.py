@@ -69,20 +69,22 @@ class CellClient:
             kw["config_xml"] = config_xml
         self.bus = create_cell_bus(backend, node_name, f"/cell_{cell_id}", **kw)
         mt = self.bus.message_type
-        self._status: list[Any] = []
-        self._results: list[Any] = []
-        self._states: list[Any] = []
+        # the newest status and the part result of each program in flight (dropped when
+        # its run returns), and the controller's last reported state
+        self._status: dict[str, Any] = {}
+        self._results: dict[str, Any] = {}
+        self._state: Any = None
         self.bus.create_subscription(
             mt("coatshare_interfaces/msg/ProgramStatus"), "program_status",
-            self._status.append, QOS_STATUS,
+            self._on_status, QOS_STATUS,
         )  # fmt: skip
         self.bus.create_subscription(
             mt("coatshare_interfaces/msg/PartResult"), "part_result",
-            self._results.append, QOS_STATUS,
+            self._on_result, QOS_STATUS,
         )  # fmt: skip
         self.bus.create_subscription(
             mt("coatshare_interfaces/msg/CellState"), "cell_state",
-            self._states.append, QOS_LATCHED,
+            lambda m: setattr(self, "_state", m), QOS_LATCHED,
         )  # fmt: skip
         self._programs = self.bus.create_publisher(
             mt("coatshare_interfaces/msg/SprayProgram"), "spray_program", QOS_LATCHED
@@ -97,13 +99,13 @@ class CellClient:
                 self.bus.spin(timeout_s=0.05)
             finally:
                 self.lock.release()
-        mode = cell_mode_of(self._states[-1]).value if self._states else None
+        mode = cell_mode_of(self._state).value if self._state is not None else None
         return {"cell": self.cell_id, "state": mode, "busy": busy}
 
     def wait_ready(self, timeout_s: float = 30.0) -> bool:
         """True once the controller reports its state and listens for programs."""
         return self.bus.spin(
-            until=lambda: bool(self._states) and self._programs.subscription_count() > 0,
+            until=lambda: self._state is not None and self._programs.subscription_count() > 0,
             timeout_s=timeout_s,
         )
 
@@ -132,17 +134,32 @@ class CellClient:
             stamp_ns=time.time_ns(),
         )
         t0 = time.monotonic()
+        self._status[program_id] = None
         self._programs.publish(msg)
+        try:
+            return self._follow(program_id, t0, timeout_s)
+        finally:
+            self._status.pop(program_id, None)
+            self._results.pop(program_id, None)
 
+    def _on_status(self, msg: Any) -> None:
+        """Keep the newest status of a program this client runs; a final one stays."""
+        pid = str(msg.program_id)
+        if pid in self._status and int(getattr(self._status[pid], "state", -1)) not in _FINAL:
+            self._status[pid] = msg
+
+    def _on_result(self, msg: Any) -> None:
+        if str(msg.program_id) in self._status:  # one of this client's programs
+            self._results[str(msg.program_id)] = msg
+
+    def _follow(self, program_id: str, t0: float, timeout_s: float) -> CellOutcome:
         def final() -> Any | None:
-            return next(
-                (s for s in self._status if s.program_id == program_id and s.state in _FINAL),
-                None,
-            )
+            s = self._status.get(program_id)
+            return s if s is not None and int(s.state) in _FINAL else None
 
         if not self.bus.spin(until=lambda: final() is not None, timeout_s=timeout_s):
-            last = [s for s in self._status if s.program_id == program_id]
-            progress = float(last[-1].progress) if last else 0.0
+            last = self._status.get(program_id)
+            progress = float(last.progress) if last is not None else 0.0
             return CellOutcome(program_id, "timeout", "TIMEOUT", "no end in time", progress)
         end = final()
         outcome = dict(
@@ -154,11 +171,8 @@ class CellClient:
             cycle_s=time.monotonic() - t0,
         )
         if end.state != REJECTED:  # a program that moved reports its part
-            self.bus.spin(
-                until=lambda: any(r.program_id == program_id for r in self._results),
-                timeout_s=10.0,
-            )
-            result = next((r for r in self._results if r.program_id == program_id), None)
+            self.bus.spin(until=lambda: program_id in self._results, timeout_s=10.0)
+            result = self._results.get(program_id)
             if result is not None:
                 outcome.update(
                     spray_length_mm=float(result.spray_length_mm),

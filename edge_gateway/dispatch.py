@@ -27,6 +27,7 @@ from edge_gateway.service.queue import JobQueue
 from edge_gateway.service.quotes import ConflictError
 from recipes.document import loads
 from recipes.errors import NotFoundError
+from recipes.parts.loader import load_part
 
 if TYPE_CHECKING:  # the ROS 2 bus comes with the cell client
     from edge_gateway.cell_client import CellClient, CellOutcome
@@ -64,7 +65,7 @@ def dispatch_job(
         raise ConflictError(f"job {job_id} is {job['status']}")
     finish = factory.offer(job["finish"]).finish
     try:
-        held = recipes.current(_part_name(job["part_spec"]), finish)
+        held = recipes.current(load_part(job["part_spec"])[0].name, finish)
     except NotFoundError:
         raise ConflictError(
             f"job {job_id} waits for an approved recipe for {job['part_spec']} in {finish}"
@@ -98,12 +99,6 @@ def dispatch_job(
     if painted:
         out.job = queue.report_progress(job_id, done + painted)
     return out
-
-
-def _part_name(part_spec: str) -> str:
-    from recipes.parts.loader import load_part
-
-    return load_part(part_spec)[0].name
 
 
 __all__ = ["Dispatched", "dispatch_job"]

@@ -84,17 +84,19 @@ class RecipeInbox:
         self._write_file(doc)
         return True
 
-    def _write_file(self, doc: RecipeDoc) -> None:
-        """The version as a recipe file in ``recipe_dir``, written whole or not at all."""
+    def _write_file(self, doc: RecipeDoc) -> bool:
+        """The version as a recipe file in ``recipe_dir``, written whole or not at all;
+        True when it was written (not there before)."""
         if self.recipe_dir is None:
-            return
+            return False
         self.recipe_dir.mkdir(parents=True, exist_ok=True)
         path = self.recipe_dir / f"{doc.id}-v{doc.version}.yaml"
         if path.exists():
-            return
+            return False
         tmp = path.with_suffix(".yaml.part")
         save_recipe(doc, tmp)
         os.replace(tmp, path)
+        return True
 
     def export_all(self) -> int:
         """Write every held version into ``recipe_dir`` (at start: the folder may be new);
@@ -103,21 +105,11 @@ class RecipeInbox:
             return 0
         with self.engine.connect() as conn:
             docs = [r.document for r in conn.execute(select(approved_recipes.c.document))]
-        before = len(list(self.recipe_dir.glob("*.yaml"))) if self.recipe_dir.exists() else 0
-        for text in docs:
-            self._write_file(loads(text))
-        return len(list(self.recipe_dir.glob("*.yaml"))) - before
+        return sum(self._write_file(loads(text)) for text in docs)
 
     def holds(self, conn, part: str, finish: str) -> bool:
         """A version for ``part`` in ``finish`` is held (on the connection ``conn``)."""
-        return (
-            conn.execute(
-                select(approved_recipes.c.id).where(
-                    approved_recipes.c.part_name == part, approved_recipes.c.finish == finish
-                )
-            ).first()
-            is not None
-        )
+        return conn.execute(_newest(part, finish, approved_recipes.c.id)).first() is not None
 
     def request_if_missing(
         self, conn, part_spec: str, finish: str, key: str, *, edge_passes: bool = True
@@ -150,14 +142,8 @@ class RecipeInbox:
         """The newest version held for the part of ``part_spec`` in ``finish`` (a
         spray-core finish), without its document; None while there is none."""
         part, _ = load_part(part_spec)
-        query = (
-            select(*_SUMMARY)
-            .where(approved_recipes.c.part_name == part.name, approved_recipes.c.finish == finish)
-            .order_by(approved_recipes.c.approved_at.desc(), approved_recipes.c.version.desc())
-            .limit(1)
-        )
         with self.engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_newest(part.name, finish, *_SUMMARY).limit(1)).first()
         return None if row is None else dict(row._mapping)
 
     def list(self) -> list[dict[str, Any]]:
@@ -169,18 +155,22 @@ class RecipeInbox:
     def current(self, part: str, finish: str) -> dict[str, Any]:
         """The newest approved version held for ``part`` in ``finish``, with its signed
         document (verified again: the database is not trusted more than the wire)."""
-        query = (
-            select(*_SUMMARY, approved_recipes.c.document)
-            .where(approved_recipes.c.part_name == part, approved_recipes.c.finish == finish)
-            .order_by(approved_recipes.c.approved_at.desc(), approved_recipes.c.version.desc())
-        )
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+            rows = conn.execute(_newest(part, finish, *_SUMMARY, approved_recipes.c.document)).all()
         for r in rows:
             if self.verifier.verify_recipe(loads(r.document, f"{r.recipe_id} v{r.version}")):
                 return dict(r._mapping)
             log.error("stored recipe %s v%s no longer verifies", r.recipe_id, r.version)
         raise NotFoundError("approved recipe", f"{part} in {finish}")
+
+
+def _newest(part: str, finish: str, *columns):
+    """``columns`` of the versions held for ``part`` in ``finish``, newest approval first."""
+    return (
+        select(*columns)
+        .where(approved_recipes.c.part_name == part, approved_recipes.c.finish == finish)
+        .order_by(approved_recipes.c.approved_at.desc(), approved_recipes.c.version.desc())
+    )
 
 
 _SUMMARY = (

@@ -327,7 +327,7 @@ class Locator:
         extent = extent_px / prof.px_per_mm
         # where the material ends before the short profiles start, or they do not start on
         # the part's level (belt texture as dark as the part in a bite), read further in
-        inner = prof.level[:, :STEP_PX].mean(axis=1) if prof.level.shape[1] else extent_px
+        inner = prof.level[:, :STEP_PX].mean(axis=1)
         deep = np.flatnonzero((extent_px <= prof.offsets[0] + 0.5) | (inner < _INNER_LEVEL))
         if len(deep):
             far = read_profiles(
